@@ -1,0 +1,50 @@
+// The worker runtime process: owns the DuckDB warehouse, runs the sync jobs the
+// metadata DB asks for, and serves the internal API on loopback.
+import { loadServerConfig } from "@tide/config";
+import { createPrismaClient, migrate, SecretBox } from "@tide/db";
+import { createLogger, JobStore, Reconciler } from "@tide/runtime";
+import { Warehouse } from "@tide/warehouse";
+import { createInternalApi } from "./internal-api";
+import { WorkerHeartbeat } from "./worker-heartbeat";
+
+const log = createLogger({ component: "worker" });
+
+async function main(): Promise<void> {
+  const config = loadServerConfig();
+  const startedAtMs = Date.now();
+  await migrate(config.databaseUrl);
+  const prisma = createPrismaClient(config.databaseUrl);
+  const warehouse = await Warehouse.open(config.warehousePath);
+  const store = new JobStore(prisma, new SecretBox(config.secretKey));
+  const reconciler = new Reconciler({ prisma, warehouse, store, log });
+  const heartbeat = new WorkerHeartbeat(prisma, config.workerName, startedAtMs);
+  await heartbeat.start();
+
+  const server = createInternalApi({ secret: config.internalSecret, warehouse, reconciler, startedAtMs });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.workerPort, "127.0.0.1", () => resolve());
+  });
+  reconciler.start();
+  log.info("worker ready", { port: config.workerPort, warehouse: config.warehousePath, pid: process.pid });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    server.close();
+    await reconciler.stop();
+    await heartbeat.stop(`stopped by ${signal}`);
+    await warehouse.close();
+    await prisma.$disconnect();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  log.error("worker failed to start", { error });
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+// Records this worker in worker_status: the console shows when it last beat, and
+// when a new process replaces one that died, the restart and its reason.
+import type { PrismaClient } from "@tide/db";
+
+const BEAT_MS = 2_000;
+
+export class WorkerHeartbeat {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly name: string,
+    private readonly startedAtMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const previous = await this.prisma.workerStatus.findUnique({ where: { id: this.name } });
+    const now = new Date();
+    // A clean stop sets pid to 0; any other pid left behind means that process died.
+    const crashed = previous !== null && previous.pid !== 0;
+    await this.prisma.workerStatus.upsert({
+      where: { id: this.name },
+      create: { id: this.name, pid: process.pid, startedAt: new Date(this.startedAtMs), heartbeatAt: now },
+      update: {
+        pid: process.pid,
+        startedAt: new Date(this.startedAtMs),
+        heartbeatAt: now,
+        restarts: { increment: crashed ? 1 : 0 },
+        ...(crashed
+          ? {
+              lastExitReason: `The previous worker process (pid ${previous.pid}) died without shutting down; its last heartbeat was ${previous.heartbeatAt.toISOString()}. Jobs resumed from their checkpoints.`,
+            }
+          : {}),
+      },
+    });
+    this.timer = setInterval(() => {
+      void this.prisma.workerStatus
+        .update({ where: { id: this.name }, data: { heartbeatAt: new Date() } })
+        .catch(() => undefined);
+    }, BEAT_MS);
+  }
+
+  async stop(reason: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.prisma.workerStatus.update({ where: { id: this.name }, data: { pid: 0, lastExitReason: reason } }).catch(() => undefined);
+  }
+}

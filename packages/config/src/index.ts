@@ -1,0 +1,87 @@
+// Server-side configuration, read from the environment once and validated. Nothing
+// else in Tide reads process.env. Secrets that are not given are generated into the
+// data directory on first start (mode 0600) and reused afterwards.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+
+const EnvSchema = z.object({
+  /** Metadata database, e.g. mysql://tide:pw@127.0.0.1:3306/tide */
+  DATABASE_URL: z.string().regex(/^mysql:\/\//, "DATABASE_URL must be a mysql:// URL"),
+  /** Where Tide keeps its files (warehouse, generated keys). Default: ./.tide-data */
+  TIDE_DATA_DIR: z.string().default(".tide-data"),
+  /** 32-byte AES-256-GCM key for source passwords, base64 or hex. Generated into the data directory when absent. */
+  TIDE_SECRET_KEY: z.string().optional(),
+  /** Shared secret between web app and worker. Generated into the data directory when absent. */
+  TIDE_INTERNAL_SECRET: z.string().min(16).optional(),
+  /** The worker's internal API. Default http://127.0.0.1:4100 */
+  TIDE_WORKER_URL: z.string().url().default("http://127.0.0.1:4100"),
+  TIDE_WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(4100),
+  /** DuckDB file. Default <data dir>/warehouse.duckdb */
+  TIDE_WAREHOUSE_PATH: z.string().optional(),
+  /** Name/pid row in worker_status; lets several workers be told apart later. */
+  TIDE_WORKER_NAME: z.string().default("default"),
+  /** Test-only: comma-separated crash points that make the worker exit (see runtime/crash-points.ts). */
+  TIDE_TEST_CRASH_POINTS: z.string().optional(),
+});
+
+export interface ServerConfig {
+  databaseUrl: string;
+  dataDir: string;
+  secretKey: Buffer;
+  internalSecret: string;
+  workerUrl: string;
+  workerPort: number;
+  warehousePath: string;
+  workerName: string;
+  testCrashPoints: string[];
+}
+
+let cached: ServerConfig | undefined;
+
+/** Reads and validates the environment; throws a readable error listing every bad variable. */
+export function loadServerConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  if (cached && env === process.env) return cached;
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Tide's configuration is incomplete:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = isAbsolute(e.TIDE_DATA_DIR) ? e.TIDE_DATA_DIR : resolve(e.TIDE_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const config: ServerConfig = {
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    secretKey: parseKey(e.TIDE_SECRET_KEY ?? generatedSecret(dataDir, "secret.key", () => randomBytes(32).toString("base64"))),
+    internalSecret: e.TIDE_INTERNAL_SECRET ?? generatedSecret(dataDir, "internal-secret", () => randomBytes(24).toString("hex")),
+    workerUrl: e.TIDE_WORKER_URL.replace(/\/$/, ""),
+    workerPort: e.TIDE_WORKER_PORT,
+    warehousePath: e.TIDE_WAREHOUSE_PATH ?? join(dataDir, "warehouse.duckdb"),
+    workerName: e.TIDE_WORKER_NAME,
+    testCrashPoints: (e.TIDE_TEST_CRASH_POINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+  };
+  if (env === process.env) cached = config;
+  return config;
+}
+
+function generatedSecret(dataDir: string, file: string, make: () => string): string {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const value = make();
+  // "wx": two processes starting together must not overwrite each other's key.
+  try {
+    writeFileSync(path, `${value}\n`, { mode: 0o600, flag: "wx" });
+    return value;
+  } catch {
+    return readFileSync(path, "utf8").trim();
+  }
+}
+
+function parseKey(text: string): Buffer {
+  const trimmed = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, "hex") : Buffer.from(trimmed, "base64");
+  if (key.length !== 32) throw new Error("TIDE_SECRET_KEY must be 32 bytes, as 64 hex digits or base64");
+  return key;
+}

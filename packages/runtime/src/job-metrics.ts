@@ -1,0 +1,94 @@
+// Live metrics of the jobs this worker runs: a sample per job every second, kept
+// for ten minutes, served to the console's chart and rendered for Prometheus.
+import type { JobMetricsSample } from "@tide/contracts";
+
+const HISTORY_MS = 10 * 60_000;
+
+export class JobMetrics {
+  state = "pending";
+  eventsTotal = 0;
+  rowsAppliedTotal = 0;
+  snapshotRowsCopied = 0;
+  /** Source commit time of the newest applied transaction (ms). */
+  lastAppliedCommitMs: number | undefined;
+  /** When the newest transaction was applied (ms). */
+  lastAppliedAtMs: number | undefined;
+  /** True when the reader had nothing more to give at the last apply. */
+  caughtUp = false;
+  position: string | undefined;
+  commitsTotal = 0;
+  applySecondsTotal = 0;
+  private history: JobMetricsSample[] = [];
+  private lastSampleRows = 0;
+  private lastSampleAt = Date.now();
+
+  constructor(readonly jobId: number) {}
+
+  recordApply(rows: number, newestCommitMs: number, caughtUp: boolean, seconds: number): void {
+    this.rowsAppliedTotal += rows;
+    this.eventsTotal += rows;
+    this.commitsTotal += 1;
+    this.applySecondsTotal += seconds;
+    this.lastAppliedCommitMs = newestCommitMs;
+    this.lastAppliedAtMs = Date.now();
+    this.caughtUp = caughtUp;
+  }
+
+  /**
+   * Lag: how far the warehouse trails the source. While changes are pending it
+   * grows with the age of the newest applied commit; when the reader is caught up
+   * and idle there is nothing to trail. Binlog timestamps have 1 s resolution,
+   * so a single sample can read up to ~1 s high.
+   */
+  lagMs(now = Date.now()): number {
+    if (this.lastAppliedCommitMs === undefined) return 0;
+    if (this.caughtUp) return Math.max(0, (this.lastAppliedAtMs ?? now) - this.lastAppliedCommitMs);
+    return Math.max(0, now - this.lastAppliedCommitMs);
+  }
+
+  sample(now = Date.now()): JobMetricsSample {
+    const seconds = Math.max(0.001, (now - this.lastSampleAt) / 1000);
+    const rowsPerSec = (this.rowsAppliedTotal + this.snapshotRowsCopied - this.lastSampleRows) / seconds;
+    this.lastSampleRows = this.rowsAppliedTotal + this.snapshotRowsCopied;
+    this.lastSampleAt = now;
+    const s: JobMetricsSample = {
+      jobId: this.jobId,
+      at: now,
+      state: this.state,
+      lagMs: Math.round(this.lagMs(now)),
+      rowsPerSec: Math.round(rowsPerSec),
+      eventsTotal: this.eventsTotal,
+      snapshotRowsCopied: this.snapshotRowsCopied,
+      position: this.position,
+    };
+    this.history.push(s);
+    while (this.history.length > 0 && this.history[0]!.at < now - HISTORY_MS) this.history.shift();
+    return s;
+  }
+
+  latest(): JobMetricsSample | undefined {
+    return this.history.at(-1);
+  }
+
+  since(ms: number): JobMetricsSample[] {
+    return this.history.filter((s) => s.at > ms);
+  }
+}
+
+/** Prometheus text exposition of every job's counters and gauges. */
+export function renderPrometheus(jobs: { name: string; metrics: JobMetrics }[], process: { startedAtMs: number }): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, values: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of values) lines.push(`${name}${labels} ${v}`);
+  };
+  const label = (job: string) => `{job="${job.replace(/["\\\n]/g, "_")}"}`;
+  metric("tide_worker_start_time_seconds", "gauge", "Start time of the worker process.", [["", process.startedAtMs / 1000]]);
+  metric("tide_job_lag_seconds", "gauge", "Source commit to warehouse commit of the newest applied change.", jobs.map((j) => [label(j.name), j.metrics.lagMs() / 1000]));
+  metric("tide_job_rows_applied_total", "counter", "Row changes applied to the warehouse from the binlog.", jobs.map((j) => [label(j.name), j.metrics.rowsAppliedTotal]));
+  metric("tide_job_snapshot_rows_total", "counter", "Rows copied by the snapshot.", jobs.map((j) => [label(j.name), j.metrics.snapshotRowsCopied]));
+  metric("tide_job_commits_total", "counter", "Warehouse transactions committed.", jobs.map((j) => [label(j.name), j.metrics.commitsTotal]));
+  metric("tide_job_apply_seconds_total", "counter", "Time spent applying changes in the warehouse.", jobs.map((j) => [label(j.name), j.metrics.applySecondsTotal]));
+  metric("tide_job_streaming", "gauge", "1 while the job follows the binlog.", jobs.map((j) => [label(j.name), j.metrics.state === "streaming" ? 1 : 0]));
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,113 @@
+// The runtime's reads and writes of job metadata. Kept in one place so the
+// runner's logic reads as a pipeline, not as a list of Prisma calls.
+import type { PrismaClient, SecretBox } from "@tide/db";
+import { PipelineSpec, type BinlogPosition, type JobState, type ResolvedTable, type TablePhase } from "@tide/contracts";
+import type { SourceConnectionConfig } from "@tide/cdc-mysql";
+
+export interface LoadedJob {
+  id: number;
+  name: string;
+  spec: PipelineSpec;
+  serverId: number;
+  source: SourceConnectionConfig;
+}
+
+export class JobStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secretBox: SecretBox,
+  ) {}
+
+  async load(jobId: number): Promise<LoadedJob | undefined> {
+    const job = await this.prisma.syncJob.findUnique({ where: { id: jobId }, include: { source: true } });
+    if (!job) return undefined;
+    return {
+      id: job.id,
+      name: job.name,
+      spec: PipelineSpec.parse(job.spec),
+      serverId: job.serverId,
+      source: {
+        host: job.source.host,
+        port: job.source.port,
+        user: job.source.username,
+        password: this.secretBox.decrypt(job.source.passwordEnc),
+      },
+    };
+  }
+
+  async setState(jobId: number, state: JobState, lastError?: string | null): Promise<void> {
+    const data: { actualState: JobState; lastError?: string | null; lastErrorAt?: Date | null } = { actualState: state };
+    if (lastError !== undefined) {
+      data.lastError = lastError;
+      data.lastErrorAt = lastError === null ? null : new Date();
+    }
+    await this.prisma.syncJob.updateMany({ where: { id: jobId }, data });
+  }
+
+  /** Makes sync_job_tables match what the job resolves to now. */
+  async syncTables(jobId: number, tables: (ResolvedTable & { rowsEstimate: number })[]): Promise<void> {
+    const existing = await this.prisma.syncJobTable.findMany({ where: { jobId } });
+    const keep = new Set(tables.map((t) => `${t.database}.${t.table}`));
+    const stale = existing.filter((e) => !keep.has(`${e.sourceDatabase}.${e.sourceTable}`)).map((e) => e.id);
+    if (stale.length > 0) await this.prisma.syncJobTable.deleteMany({ where: { id: { in: stale } } });
+    for (const t of tables) {
+      const fields = { sinkTable: t.sinkTable, model: t.model, keyColumns: t.keyColumns, rowsEstimate: BigInt(t.rowsEstimate) };
+      await this.prisma.syncJobTable.upsert({
+        where: { jobId_sourceDatabase_sourceTable: { jobId, sourceDatabase: t.database, sourceTable: t.table } },
+        create: { jobId, sourceDatabase: t.database, sourceTable: t.table, phase: "pending", ...fields },
+        update: fields,
+      });
+    }
+  }
+
+  async setTablePhase(
+    jobId: number,
+    table: { database: string; table: string },
+    phase: TablePhase,
+    progress: { rowsCopied?: number; startedAt?: Date; finishedAt?: Date } = {},
+  ): Promise<void> {
+    await this.prisma.syncJobTable.updateMany({
+      where: { jobId, sourceDatabase: table.database, sourceTable: table.table },
+      data: {
+        phase,
+        ...(progress.rowsCopied !== undefined ? { rowsCopied: BigInt(progress.rowsCopied) } : {}),
+        ...(progress.startedAt ? { snapshotStartedAt: progress.startedAt } : {}),
+        ...(progress.finishedAt ? { snapshotFinishedAt: progress.finishedAt } : {}),
+      },
+    });
+  }
+
+  async addRowsCopied(jobId: number, table: { database: string; table: string }, rows: number): Promise<void> {
+    if (rows === 0) return;
+    await this.prisma.syncJobTable.updateMany({
+      where: { jobId, sourceDatabase: table.database, sourceTable: table.table },
+      data: { rowsCopied: { increment: BigInt(rows) } },
+    });
+  }
+
+  /** Records a position the warehouse has already committed (never one ahead of it). */
+  async saveCheckpoint(jobId: number, position: BinlogPosition): Promise<void> {
+    await this.prisma.checkpoint.create({ data: { jobId, position: { ...position } } });
+    // Keep the recent history only: the warehouse holds the authoritative offset.
+    const old = await this.prisma.checkpoint.findMany({
+      where: { jobId },
+      orderBy: { id: "desc" },
+      skip: 200,
+      take: 1,
+      select: { id: true },
+    });
+    if (old[0]) await this.prisma.checkpoint.deleteMany({ where: { jobId, id: { lte: old[0].id } } });
+  }
+
+  async saveMetricSample(jobId: number, sample: { at: number; lagMs: number; rowsPerSec: number; eventsTotal: number }): Promise<void> {
+    await this.prisma.metricSample.create({
+      data: {
+        jobId,
+        at: new Date(sample.at),
+        lagMs: Math.min(2_147_483_647, Math.round(sample.lagMs)),
+        rowsPerSec: sample.rowsPerSec,
+        eventsTotal: BigInt(sample.eventsTotal),
+      },
+    });
+  }
+}
