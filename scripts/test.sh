@@ -24,6 +24,11 @@ e2e_pass=0
 e2e_fail=0
 e2e_status=0
 if [[ -f playwright.config.ts ]]; then
+  echo "tide: building the console for the browser tests"
+  if ! npm run build --silent > .test-data/web-build.log 2>&1; then
+    tail -40 .test-data/web-build.log
+    echo "tide: the console does not build"
+  fi
   PLAYWRIGHT_JSON_OUTPUT_NAME=.test-data/e2e.json npx playwright test --reporter=list,json
   e2e_status=$?
   if [[ -f .test-data/e2e.json ]]; then

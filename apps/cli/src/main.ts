@@ -1,0 +1,128 @@
+// `npm run tide -- <command>`: Tide from the terminal. Every command takes
+// --format table|json (sql also csv).
+import { readFileSync } from "node:fs";
+import { parsePipelineYaml, pipelineToYaml } from "@tide/contracts";
+import { CliError, connect, describeError, type TideClient } from "./client";
+import { fields, render, type OutputFormat } from "./output";
+
+const USAGE = `Usage: npm run tide -- <command> [--format table|json|csv]
+
+  pipeline apply FILE.yaml     create or update the job named in the file and start it
+  pipeline export NAME         print a job's pipeline YAML (without the password)
+  jobs list                    all jobs and their state
+  jobs show NAME               one job: state, last error, tables
+  jobs pause|resume|stop NAME
+  tables                       warehouse tables and row counts
+  sql "SELECT ..."             run a query on the warehouse (--max-rows N)
+
+Environment: TIDE_URL (default http://localhost:3000), TIDE_USER and TIDE_PASSWORD or TIDE_TOKEN.
+\${VAR} in a pipeline file is replaced from the environment (e.g. password: \${MYSQL_PASSWORD}).`;
+
+interface Args {
+  positional: string[];
+  format: OutputFormat;
+  maxRows: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  let format: OutputFormat = "table";
+  let maxRows = 1000;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      if (v === undefined) throw new CliError(`${arg} needs a value`);
+      return v;
+    };
+    if (arg.startsWith("--format")) {
+      const f = value();
+      if (f !== "table" && f !== "json" && f !== "csv") throw new CliError(`--format must be table, json or csv, not "${f}"`);
+      format = f;
+    } else if (arg.startsWith("--max-rows")) {
+      maxRows = Number(value());
+    } else if (arg === "-h" || arg === "--help") {
+      positional.unshift("help");
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { positional, format, maxRows };
+}
+
+async function jobId(client: TideClient, name: string | undefined): Promise<number> {
+  if (!name) throw new CliError("Name the job, e.g. `jobs show orders-sync`");
+  return (await client.jobs.byName.query({ name })).id;
+}
+
+async function run(argv: string[]): Promise<string> {
+  const { positional, format, maxRows } = parseArgs(argv);
+  const [group, action, target] = positional;
+  if (!group || group === "help") return USAGE;
+  if (format === "csv" && group !== "sql") throw new CliError("--format csv is for `sql`; use table or json");
+  const client = await connect();
+
+  if (group === "pipeline" && action === "apply") {
+    if (!target) throw new CliError("Give the pipeline file: `pipeline apply pipeline.yaml`");
+    const spec = parsePipelineYaml(readFileSync(target, "utf8"), process.env);
+    // Substitution happened here, so the server gets the resolved file; the password travels separately.
+    const { password, ...source } = spec.source;
+    const result = await client.jobs.apply.mutate({ yaml: pipelineToYaml({ ...spec, source }), password });
+    return render(fields({ job: result.name, id: result.id, action: result.created ? "created" : "updated", state: "starting" }), format, result);
+  }
+  if (group === "pipeline" && action === "export") {
+    const job = await client.jobs.get.query({ id: await jobId(client, target) });
+    return format === "json" ? JSON.stringify(job.spec, null, 2) : job.yaml.trimEnd();
+  }
+  if (group === "jobs" && action === "list") {
+    const jobs = await client.jobs.list.query();
+    return render(
+      {
+        columns: ["name", "state", "desired", "tables", "rows copied", "last error"],
+        rows: jobs.map((j) => [j.name, j.actualState, j.desiredState, j.tableCount, j.rowsCopied, j.lastError ?? ""]),
+      },
+      format,
+      jobs,
+    );
+  }
+  if (group === "jobs" && action === "show") {
+    const job = await client.jobs.get.query({ id: await jobId(client, target) });
+    if (format === "json") return JSON.stringify(job, null, 2);
+    const head = render(fields({ name: job.name, state: job.actualState, desired: job.desiredState, "last error": job.lastError ?? "" }), "table");
+    const tables = render(
+      {
+        columns: ["source table", "warehouse table", "model", "phase", "rows copied"],
+        rows: job.tables.map((t) => [`${t.sourceDatabase}.${t.sourceTable}`, t.sinkTable, t.model, t.phase, t.rowsCopied]),
+      },
+      "table",
+    );
+    return `${head}\n\n${tables}`;
+  }
+  if (group === "jobs" && (action === "pause" || action === "resume" || action === "stop")) {
+    const id = await jobId(client, target);
+    await client.jobs[action].mutate({ id });
+    const job = await client.jobs.get.query({ id });
+    return render(fields({ job: job.name, desired: job.desiredState }), format, { name: job.name, desiredState: job.desiredState });
+  }
+  if (group === "tables") {
+    const tables = await client.warehouse.tables.query();
+    return render({ columns: ["table", "rows", "columns"], rows: tables.map((t) => [`${t.schema}.${t.table}`, t.rowCount, t.columns.length]) }, format, tables);
+  }
+  if (group === "sql") {
+    const sql = positional.slice(1).join(" ");
+    if (!sql) throw new CliError('Give the query: sql "SELECT count(*) FROM ods.orders"');
+    const result = await client.warehouse.query.mutate({ sql, maxRows });
+    const table = render({ columns: result.columns.map((c) => c.name), rows: result.rows }, format, result);
+    if (format !== "table") return table;
+    return `${table}\n(${result.rowCount} row${result.rowCount === 1 ? "" : "s"}${result.truncated ? `, first ${result.rows.length} shown` : ""}, ${result.elapsedMs} ms)`;
+  }
+  throw new CliError(`Unknown command "${positional.join(" ")}".\n\n${USAGE}`);
+}
+
+run(process.argv.slice(2)).then(
+  (out) => console.log(out),
+  (error: unknown) => {
+    console.error(`tide: ${describeError(error)}`);
+    process.exit(1);
+  },
+);

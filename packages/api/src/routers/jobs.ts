@@ -1,0 +1,137 @@
+import { z } from "zod";
+import { NotFoundError, parsePipelineYaml, type JobMetricsSample } from "@tide/contracts";
+import type { ApiContext } from "../context";
+import { applyJob, createJob, exportYaml } from "../job-service";
+import { procedureFor, router } from "../trpc";
+
+const JobRef = z.object({ id: z.number().int().positive() });
+const METRICS_EVERY_MS = 1_000;
+
+async function findJob(ctx: ApiContext, id: number) {
+  const job = await ctx.services.prisma.syncJob.findUnique({ where: { id }, include: { source: true, tables: true } });
+  if (!job) throw new NotFoundError(`There is no job ${id}`);
+  return job;
+}
+
+async function setDesired(ctx: ApiContext, id: number, desiredState: "running" | "paused" | "stopped") {
+  await findJob(ctx, id);
+  // Resuming also clears a failure: the user asks the job to try again.
+  const data =
+    desiredState === "running"
+      ? { desiredState, actualState: "pending", lastError: null, lastErrorAt: null }
+      : { desiredState };
+  await ctx.services.prisma.syncJob.update({ where: { id }, data });
+  await ctx.services.worker.nudge();
+  return { ok: true };
+}
+
+export const jobsRouter = router({
+  list: procedureFor("viewer").query(async ({ ctx }) => {
+    const jobs = await ctx.services.prisma.syncJob.findMany({ include: { source: true, tables: true }, orderBy: { name: "asc" } });
+    return jobs.map((job) => ({
+      id: job.id,
+      name: job.name,
+      desiredState: job.desiredState,
+      actualState: job.actualState,
+      lastError: job.lastError,
+      tableCount: job.tables.length,
+      rowsCopied: job.tables.reduce((sum, t) => sum + Number(t.rowsCopied), 0),
+      sourceHost: `${job.source.host}:${job.source.port}`,
+      createdAt: job.createdAt.toISOString(),
+    }));
+  }),
+
+  get: procedureFor("viewer")
+    .input(JobRef)
+    .query(async ({ ctx, input }) => {
+      const job = await findJob(ctx, input.id);
+      return {
+        id: job.id,
+        name: job.name,
+        desiredState: job.desiredState,
+        actualState: job.actualState,
+        lastError: job.lastError,
+        lastErrorAt: job.lastErrorAt?.toISOString() ?? null,
+        spec: job.spec,
+        yaml: exportYaml(job.spec),
+        createdAt: job.createdAt.toISOString(),
+        source: { host: job.source.host, port: job.source.port, username: job.source.username },
+        tables: job.tables
+          .sort((a, b) => `${a.sourceDatabase}.${a.sourceTable}`.localeCompare(`${b.sourceDatabase}.${b.sourceTable}`))
+          .map((t) => ({
+            sourceDatabase: t.sourceDatabase,
+            sourceTable: t.sourceTable,
+            sinkTable: t.sinkTable,
+            model: t.model as "unique" | "duplicate",
+            keyColumns: t.keyColumns as string[],
+            phase: t.phase as "pending" | "snapshotting" | "streaming" | "failed",
+            rowsCopied: Number(t.rowsCopied),
+            rowsEstimate: t.rowsEstimate === null ? null : Number(t.rowsEstimate),
+          })),
+      };
+    }),
+
+  byName: procedureFor("viewer")
+    .input(z.object({ name: z.string().min(1) }))
+    .query(async ({ ctx, input }) => {
+      const job = await ctx.services.prisma.syncJob.findUnique({ where: { name: input.name }, select: { id: true } });
+      if (!job) throw new NotFoundError(`There is no job named "${input.name}"`);
+      return job;
+    }),
+
+  create: procedureFor("editor")
+    .input(z.object({ spec: z.unknown() }))
+    .mutation(async ({ ctx, input }) => {
+      const created = await createJob(ctx.services, input.spec);
+      await ctx.services.worker.nudge();
+      return created;
+    }),
+
+  apply: procedureFor("editor")
+    .input(z.object({ yaml: z.string().min(1, "The pipeline file is empty"), password: z.string().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const spec = parsePipelineYaml(input.yaml);
+      if (input.password !== undefined) spec.source.password = input.password;
+      const result = await applyJob(ctx.services, spec);
+      await ctx.services.worker.nudge();
+      return result;
+    }),
+
+  pause: procedureFor("editor").input(JobRef).mutation(({ ctx, input }) => setDesired(ctx, input.id, "paused")),
+  resume: procedureFor("editor").input(JobRef).mutation(({ ctx, input }) => setDesired(ctx, input.id, "running")),
+  stop: procedureFor("editor").input(JobRef).mutation(({ ctx, input }) => setDesired(ctx, input.id, "stopped")),
+
+  metricsHistory: procedureFor("viewer")
+    .input(JobRef)
+    .query(async ({ ctx, input }) => {
+      const live = await ctx.services.worker.jobMetricsHistory(input.id).catch(() => [] as JobMetricsSample[]);
+      if (live.length > 0) return live;
+      // The worker restarted (or the job is not running): fall back to persisted samples.
+      const stored = await ctx.services.prisma.metricSample.findMany({
+        where: { jobId: input.id, at: { gte: new Date(Date.now() - 10 * 60_000) } },
+        orderBy: { at: "asc" },
+      });
+      return stored.map(
+        (s): JobMetricsSample => ({
+          jobId: s.jobId,
+          at: s.at.getTime(),
+          state: "",
+          lagMs: s.lagMs,
+          rowsPerSec: s.rowsPerSec,
+          eventsTotal: Number(s.eventsTotal),
+          snapshotRowsCopied: 0,
+        }),
+      );
+    }),
+
+  /** A live sample every second while the page is open (SSE). */
+  metrics: procedureFor("viewer")
+    .input(JobRef)
+    .subscription(async function* ({ ctx, input, signal }) {
+      while (!signal?.aborted) {
+        const sample = await ctx.services.worker.jobMetrics(input.id).catch(() => undefined);
+        if (sample) yield sample;
+        await new Promise((r) => setTimeout(r, METRICS_EVERY_MS));
+      }
+    }),
+});

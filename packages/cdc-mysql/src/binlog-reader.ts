@@ -1,0 +1,265 @@
+// Follows the source's binlog from a position and hands out whole committed
+// transactions. Rows decode with the column names the table-map event carries
+// (binlog_row_metadata=FULL), so a reader that lags behind an ALTER still
+// labels old rows correctly. zongji does not reconnect: a lost connection
+// fails the reader and the job restarts it from its checkpoint.
+import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from "@vlasky/zongji";
+import type { BinlogPosition, Row, RowChange, SourceTransaction, TableChanges } from "@tide/contracts";
+import { connectionOptions, type SourceConnectionConfig } from "./connection";
+import { SourceError, toSourceError } from "./source-error";
+import { normaliserFor } from "./values";
+
+export interface BinlogReaderOptions {
+  source: SourceConnectionConfig;
+  /** Replica server id: unique per reader, never the source's own. */
+  serverId: number;
+  startAt: BinlogPosition;
+  includeTable: (database: string, table: string) => boolean;
+}
+
+/** Rows held before the connection is paused until a poll drains them. */
+const PAUSE_ABOVE_ROWS = 50_000;
+const START_TIMEOUT_MS = 15_000;
+
+interface OpenTransaction {
+  tables: Map<string, TableChanges>;
+  rows: number;
+}
+
+export class BinlogReader {
+  private zongji: ZongJi | undefined;
+  private file: string;
+  private pos: number;
+  private open: OpenTransaction | undefined;
+  private readonly ready: SourceTransaction[] = [];
+  private readyRows = 0;
+  private paused = false;
+  private failure: SourceError | undefined;
+  private wake: (() => void) | undefined;
+  private readonly normalisers = new Map<number, (raw: Record<string, unknown>) => Row>();
+
+  constructor(private readonly options: BinlogReaderOptions) {
+    this.file = options.startAt.file;
+    this.pos = options.startAt.pos;
+  }
+
+  /** Where the reader is: the end of the last event it has read. */
+  get receivedPosition(): BinlogPosition {
+    return { file: this.file, pos: this.pos };
+  }
+
+  /** Connects and starts the dump; rejects when the position is gone or a privilege is missing. */
+  async start(): Promise<void> {
+    const zongji = new ZongJi(connectionOptions(this.options.source));
+    this.zongji = zongji;
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SourceError("transient", "timeout", "The binlog stream did not start within 15 s")), START_TIMEOUT_MS);
+      const settle = (error?: unknown) => {
+        clearTimeout(timer);
+        if (error) reject(toSourceError(error, this.receivedPosition));
+        else resolve();
+      };
+      zongji.on("error", (error: unknown) => {
+        this.fail(error);
+        settle(error);
+      });
+      // The server's first event (a rotate to the start file) proves the dump was accepted.
+      zongji.once("binlog", () => settle());
+    });
+    zongji.on("binlog", (event: AnyBinlogEvent) => {
+      try {
+        this.handle(event);
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+    zongji.start({
+      serverId: this.options.serverId,
+      filename: this.options.startAt.file,
+      position: this.options.startAt.pos,
+      includeEvents: ["rotate", "mariadbgtid", "gtid", "query", "xid", "tablemap", "writerows", "updaterows", "deleterows", "xaprepare"],
+    });
+    await started;
+  }
+
+  /**
+   * Whole committed transactions read so far: at least one when any is ready
+   * (even one larger than maxRows), otherwise waits up to waitMs for one.
+   */
+  async poll(maxRows: number, waitMs: number): Promise<SourceTransaction[]> {
+    if (this.failure) throw this.failure;
+    if (this.ready.length === 0 && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+      if (this.failure) throw this.failure;
+    }
+    const out: SourceTransaction[] = [];
+    let rows = 0;
+    while (this.ready.length > 0) {
+      const next = this.ready[0]!;
+      const size = countRows(next);
+      if (out.length > 0 && rows + size > maxRows) break;
+      out.push(this.ready.shift()!);
+      rows += size;
+    }
+    this.readyRows -= rows;
+    if (this.paused && this.readyRows < PAUSE_ABOVE_ROWS / 2) {
+      this.paused = false;
+      this.zongji?.connection?.resume();
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    const zongji = this.zongji;
+    this.zongji = undefined;
+    if (!zongji) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3_000);
+      zongji.once("stopped", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        zongji.stop();
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= toSourceError(error, this.receivedPosition);
+    this.wake?.();
+  }
+
+  private handle(event: AnyBinlogEvent): void {
+    switch (event.getEventName()) {
+      case "rotate": {
+        const rotate = event as Extract<AnyBinlogEvent, { getEventName(): "rotate" }>;
+        // The dump opens with a rotate to the start file, which may name an earlier offset: never move back.
+        if (rotate.binlogName === this.file && rotate.position <= this.pos) return;
+        this.file = rotate.binlogName;
+        this.pos = rotate.position;
+        // Outside a transaction a rotate is a safe place to resume from.
+        if (!this.open) this.commit(Date.now());
+        return;
+      }
+      case "mariadbgtid":
+      case "gtid":
+        this.open = { tables: new Map(), rows: 0 };
+        break;
+      case "query": {
+        const query = (event as Extract<AnyBinlogEvent, { getEventName(): "query" }>).query.trim().toUpperCase();
+        if (query === "BEGIN") {
+          this.open ??= { tables: new Map(), rows: 0 };
+        } else {
+          // COMMIT (non-transactional engines) or a DDL statement: either ends the event group.
+          this.advance(event);
+          this.commit(event.timestamp);
+          return;
+        }
+        break;
+      }
+      case "xid":
+        this.advance(event);
+        this.commit(event.timestamp);
+        return;
+      case "tablemap":
+        break;
+      case "writerows":
+      case "updaterows":
+      case "deleterows":
+        this.collectRows(event as RowsEventLike);
+        break;
+      default:
+        break;
+    }
+    this.advance(event);
+  }
+
+  private advance(event: AnyBinlogEvent): void {
+    if (event.nextPosition > 0) this.pos = event.nextPosition;
+  }
+
+  private collectRows(event: RowsEventLike): void {
+    const meta = event.tableMap[event.tableId];
+    if (!meta || !this.options.includeTable(meta.parentSchema, meta.tableName)) return;
+    const normalise = this.normaliserFor(event.tableId, meta);
+    this.open ??= { tables: new Map(), rows: 0 };
+    const key = `${meta.parentSchema}.${meta.tableName}`;
+    let table = this.open.tables.get(key);
+    if (!table) this.open.tables.set(key, (table = { database: meta.parentSchema, table: meta.tableName, changes: [] }));
+    const name = event.getEventName();
+    for (const raw of event.rows) {
+      let change: RowChange;
+      if (name === "writerows") change = { op: "insert", after: normalise(raw as Record<string, unknown>) };
+      else if (name === "deleterows") change = { op: "delete", before: normalise(raw as Record<string, unknown>) };
+      else {
+        const pair = raw as { before: Record<string, unknown>; after: Record<string, unknown> };
+        change = { op: "update", before: normalise(pair.before), after: normalise(pair.after) };
+      }
+      table.changes.push(change);
+    }
+    this.open.rows += event.rows.length;
+  }
+
+  /** Every ALTER gives a table a new table id, so per-id caching is safe across schema changes. */
+  private normaliserFor(tableId: number, meta: TableMapEntry): (raw: Record<string, unknown>) => Row {
+    let normalise = this.normalisers.get(tableId);
+    if (!normalise) {
+      const plan = meta.columnSchemas.map((c) => [c.COLUMN_NAME, normaliserFor(c.COLUMN_TYPE)] as const);
+      normalise = (raw) => {
+        const row: Row = {};
+        for (const [name, fn] of plan) {
+          const value = raw[name];
+          row[name] = value === null || value === undefined ? null : fn(value);
+        }
+        return row;
+      };
+      this.normalisers.set(tableId, normalise);
+    }
+    return normalise;
+  }
+
+  private commit(timestampMs: number): void {
+    const open = this.open;
+    this.open = undefined;
+    const tables = open ? [...open.tables.values()] : [];
+    const position: BinlogPosition = { file: this.file, pos: this.pos };
+    const last = this.ready[this.ready.length - 1];
+    // Runs of transactions on other tables only move the position: keep one.
+    if (tables.length === 0 && last && last.tables.length === 0) {
+      last.position = position;
+      last.commitTimeMs = timestampMs;
+    } else {
+      this.ready.push({ position, commitTimeMs: timestampMs, tables });
+      this.readyRows += open?.rows ?? 0;
+    }
+    if (!this.paused && this.readyRows > PAUSE_ABOVE_ROWS) {
+      this.paused = true;
+      this.zongji?.connection?.pause();
+    }
+    this.wake?.();
+  }
+}
+
+interface RowsEventLike {
+  getEventName(): string;
+  tableId: number;
+  tableMap: Record<number, TableMapEntry>;
+  rows: unknown[];
+}
+
+function countRows(tx: SourceTransaction): number {
+  let n = 0;
+  for (const t of tx.tables) n += t.changes.length;
+  return n;
+}
