@@ -1,0 +1,3 @@
+export { Warehouse, type TableChangeBatch } from "./warehouse";
+export { quoteIdent, qualified } from "./sql";
+export { planColumn } from "./type-mapping";

@@ -1,0 +1,365 @@
+// The embedded warehouse: one DuckDB file, owned by the worker process. Writes
+// go through one connection, one at a time; queries get their own connections
+// and read committed snapshots without blocking the writer.
+//
+// Applying changes to keyed tables is merge-on-write: delete the touched keys,
+// then append their new versions, in one transaction. Measured on 10M rows:
+// ~45-130 ms per 2-5k-key batch, against ~1 s for MERGE or INSERT OR REPLACE.
+// The delete needs a literal IN list and `index_scan_max_count` raised, or
+// DuckDB scans the whole key column instead of using the primary-key index.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import { QueryFailedError, type QueryResult, type Row, type RowChange, type SinkTableSpec, type WarehouseTableInfo } from "@tide/contracts";
+import { assertReadOnly, cleanMessage } from "./read-only-query";
+import { qualified, quoteIdent, quoteString } from "./sql";
+import { planColumn, type ColumnPlan } from "./type-mapping";
+
+export interface TableChangeBatch {
+  target: SinkTableSpec;
+  changes: RowChange[];
+}
+
+const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
+const INTERNAL_SCHEMAS = new Set(["_tide", "information_schema", "pg_catalog"]);
+
+export class Warehouse {
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private readonly plans = new Map<string, ColumnPlan[]>();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+  ) {}
+
+  static async open(path: string): Promise<Warehouse> {
+    mkdirSync(dirname(path), { recursive: true });
+    // No file or network access from SQL: users' queries must not read the server's files.
+    const instance = await DuckDBInstance.create(path, { enable_external_access: "false" });
+    const writer = await instance.connect();
+    await writer.run("SET index_scan_max_count = 100000");
+    await writer.run("CREATE SCHEMA IF NOT EXISTS _tide");
+    await writer.run("CREATE TABLE IF NOT EXISTS _tide.job_offsets (job_id VARCHAR PRIMARY KEY, offset_json VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)");
+    await writer.run("CREATE TABLE IF NOT EXISTS _tide.tables (schema_name VARCHAR, table_name VARCHAR, spec_json VARCHAR NOT NULL, PRIMARY KEY (schema_name, table_name))");
+    return new Warehouse(instance, writer);
+  }
+
+  async ensureTable(spec: SinkTableSpec): Promise<void> {
+    await this.exclusive(async () => {
+      const columns = spec.columns.map((c) => `${quoteIdent(c.name)} ${planColumn(c.mysqlType).duckType}`);
+      if (spec.model === "unique" && spec.keyColumns.length > 0) columns.push(`PRIMARY KEY (${spec.keyColumns.map(quoteIdent).join(", ")})`);
+      await this.writer.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(spec.schema)}`);
+      await this.writer.run(`CREATE TABLE IF NOT EXISTS ${qualified(spec.schema, spec.table)} (${columns.join(", ")})`);
+      await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [spec.schema, spec.table]);
+      await this.writer.run("INSERT INTO _tide.tables VALUES ($1, $2, $3)", [spec.schema, spec.table, JSON.stringify(spec)]);
+      this.plans.set(`${spec.schema}.${spec.table}`, spec.columns.map((c) => planColumn(c.mysqlType)));
+    });
+  }
+
+  async dropTable(schema: string, table: string): Promise<void> {
+    await this.exclusive(async () => {
+      await this.writer.run(`DROP TABLE IF EXISTS ${qualified(schema, table)}`);
+      await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [schema, table]);
+      this.plans.delete(`${schema}.${table}`);
+    });
+  }
+
+  /** Bulk append (the snapshot path): rows go in as they are, in one transaction. */
+  async appendRows(args: { jobId: string; target: SinkTableSpec; rows: Row[] }): Promise<void> {
+    if (args.rows.length === 0) return;
+    await this.exclusive(async () => {
+      await this.inTransaction(() => this.append(args.target, args.rows));
+    });
+  }
+
+  /**
+   * Applies a batch of source transactions and records the job's offset in the
+   * same DuckDB transaction: after a crash the offset always matches the data.
+   */
+  async applyChanges(args: { jobId: string; offset: unknown; tables: TableChangeBatch[] }): Promise<void> {
+    await this.exclusive(async () => {
+      await this.inTransaction(async () => {
+        for (const batch of args.tables) await this.applyTable(batch);
+        await this.writer.run("DELETE FROM _tide.job_offsets WHERE job_id = $1", [args.jobId]);
+        await this.writer.run("INSERT INTO _tide.job_offsets VALUES ($1, $2, now()::TIMESTAMP)", [args.jobId, JSON.stringify(args.offset)]);
+      });
+    });
+  }
+
+  async readOffset(jobId: string): Promise<unknown> {
+    const reader = await this.writerRead("SELECT offset_json FROM _tide.job_offsets WHERE job_id = $1", [jobId]);
+    const value = reader[0]?.[0];
+    return typeof value === "string" ? (JSON.parse(value) as unknown) : undefined;
+  }
+
+  async clearOffset(jobId: string): Promise<void> {
+    await this.exclusive(() => this.writer.run("DELETE FROM _tide.job_offsets WHERE job_id = $1", [jobId]));
+  }
+
+  /** A user's query: read-only, JSON-safe values, at most maxRows rows returned, cancellable. */
+  async query(sql: string, options: { maxRows?: number; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<QueryResult> {
+    const maxRows = options.maxRows ?? 1000;
+    const conn = await this.instance.connect();
+    const cancel = () => conn.interrupt();
+    const timer = setTimeout(cancel, options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
+    options.signal?.addEventListener("abort", cancel, { once: true });
+    const started = performance.now();
+    try {
+      await assertReadOnly(conn, sql);
+      const result = await conn.stream(sql);
+      const columns = result.columnNames().map((name, i) => ({ name, type: result.columnTypes()[i]?.toString() ?? "" }));
+      const rows: unknown[][] = [];
+      let rowCount = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        rowCount += chunk.rowCount;
+        if (rows.length < maxRows) {
+          for (let i = 0; i < chunk.rowCount && rows.length < maxRows; i++) {
+            rows.push(chunk.convertRowValues(i, JsonDuckDBValueConverter));
+          }
+        }
+      }
+      return { columns, rows, rowCount, truncated: rowCount > rows.length, elapsedMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      if (options.signal?.aborted) throw new QueryFailedError("The query was cancelled");
+      if (error instanceof QueryFailedError || (error as { code?: string }).code === "INVALID_INPUT") throw error;
+      const message = cleanMessage(error);
+      throw new QueryFailedError(/interrupt/i.test(message) ? "The query was stopped: it ran longer than the time limit" : message);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", cancel);
+      conn.closeSync();
+    }
+  }
+
+  async listTables(): Promise<WarehouseTableInfo[]> {
+    const conn = await this.instance.connect();
+    try {
+      const reader = await conn.runAndReadAll(
+        `SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns ORDER BY table_schema, table_name, ordinal_position`,
+      );
+      const tables = new Map<string, WarehouseTableInfo>();
+      for (const [schema, table, column, type] of reader.getRowsJson() as string[][]) {
+        if (INTERNAL_SCHEMAS.has(schema!)) continue;
+        const key = `${schema}.${table}`;
+        let info = tables.get(key);
+        if (!info) tables.set(key, (info = { schema: schema!, table: table!, rowCount: 0, columns: [] }));
+        info.columns.push({ name: column!, type: type! });
+      }
+      for (const info of tables.values()) {
+        const count = await conn.runAndReadAll(`SELECT count(*) FROM ${qualified(info.schema, info.table)}`);
+        info.rowCount = Number(count.getRowsJson()[0]?.[0] ?? 0);
+      }
+      return [...tables.values()];
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** Every row in the encoding the source reader produces (for comparisons and verification). */
+  async readAll(schema: string, table: string): Promise<Row[]> {
+    const spec = await this.tableSpec(schema, table);
+    const conn = await this.instance.connect();
+    try {
+      const select = spec.columns.map((c) => `${readExpression(quoteIdent(c.name), planColumn(c.mysqlType))} AS ${quoteIdent(c.name)}`);
+      const reader = await conn.runAndReadAll(`SELECT ${select.join(", ")} FROM ${qualified(schema, table)}`);
+      const plans = spec.columns.map((c) => [c.name, planColumn(c.mysqlType)] as const);
+      return reader.getRowObjectsJS().map((raw) => {
+        const row: Row = {};
+        for (const [name, plan] of plans) row[name] = readValue(raw[name], plan);
+        return row;
+      });
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.writeQueue.catch(() => undefined);
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async applyTable({ target, changes }: TableChangeBatch): Promise<void> {
+    if (changes.length === 0) return;
+    if (target.model === "duplicate" || target.keyColumns.length === 0) {
+      // Append-only: every new row version is kept; deletes are not applied.
+      const rows = changes.flatMap((c) => (c.op === "delete" ? [] : [c.after]));
+      if (rows.length > 0) await this.append(target, rows);
+      return;
+    }
+    const keyOf = keyFunction(target.keyColumns);
+    // Last write per key wins; a key that ends deleted has no surviving version.
+    const latest = new Map<string, Row | null>();
+    const touched = new Map<string, Row>();
+    for (const change of changes) {
+      if (change.op === "insert") {
+        const k = keyOf(change.after);
+        latest.set(k, change.after);
+        touched.set(k, change.after);
+      } else if (change.op === "delete") {
+        const k = keyOf(change.before);
+        latest.set(k, null);
+        touched.set(k, change.before);
+      } else {
+        const before = keyOf(change.before);
+        const after = keyOf(change.after);
+        if (before !== after) {
+          latest.set(before, null);
+          touched.set(before, change.before);
+        }
+        latest.set(after, change.after);
+        touched.set(after, change.after);
+      }
+    }
+    await this.deleteKeys(target, [...touched.values()]);
+    const survivors = [...latest.values()].filter((r): r is Row => r !== null);
+    if (survivors.length > 0) await this.append(target, survivors);
+  }
+
+  private async deleteKeys(target: SinkTableSpec, rows: Row[]): Promise<void> {
+    const plans = new Map(target.columns.map((c) => [c.name, planColumn(c.mysqlType)]));
+    const literal = (row: Row, column: string) => keyLiteral(row[column], plans.get(column));
+    const table = qualified(target.schema, target.table);
+    const CHUNK = 5_000;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const part = rows.slice(i, i + CHUNK);
+      if (target.keyColumns.length === 1) {
+        const column = target.keyColumns[0]!;
+        await this.writer.run(`DELETE FROM ${table} WHERE ${quoteIdent(column)} IN (${part.map((r) => literal(r, column)).join(", ")})`);
+      } else {
+        const columns = target.keyColumns.map(quoteIdent).join(", ");
+        const tuples = part.map((r) => `(${target.keyColumns.map((c) => literal(r, c)).join(", ")})`).join(", ");
+        await this.writer.run(`DELETE FROM ${table} WHERE (${columns}) IN (${tuples})`);
+      }
+    }
+  }
+
+  private async append(target: SinkTableSpec, rows: Row[]): Promise<void> {
+    const plans = target.columns.map((c) => [c.name, planColumn(c.mysqlType)] as const);
+    const appender = await this.writer.createAppender(target.table, target.schema);
+    try {
+      for (const row of rows) {
+        for (const [name, plan] of plans) appendValue(appender, row[name], plan);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private async tableSpec(schema: string, table: string): Promise<SinkTableSpec> {
+    const rows = await this.writerRead("SELECT spec_json FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [schema, table]);
+    const json = rows[0]?.[0];
+    if (typeof json !== "string") throw new QueryFailedError(`There is no table ${schema}.${table} in the warehouse`);
+    return JSON.parse(json) as SinkTableSpec;
+  }
+
+  private async writerRead(sql: string, params: string[]): Promise<unknown[][]> {
+    const conn = await this.instance.connect();
+    try {
+      return (await conn.runAndReadAll(sql, params)).getRowsJson() as unknown[][];
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.writer.run("BEGIN TRANSACTION");
+    try {
+      const result = await work();
+      await this.writer.run("COMMIT");
+      return result;
+    } catch (error) {
+      await this.writer.run("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Serialises writes on the one writer connection. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writeQueue.then(work, work);
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function keyFunction(keyColumns: string[]): (row: Row) => string {
+  if (keyColumns.length === 1) {
+    const column = keyColumns[0]!;
+    return (row) => keyText(row[column]);
+  }
+  return (row) => JSON.stringify(keyColumns.map((c) => keyText(row[c])));
+}
+
+function keyText(value: unknown): string {
+  if (value instanceof Uint8Array) return `x:${Buffer.from(value).toString("hex")}`;
+  return `${typeof value}:${String(value)}`;
+}
+
+function keyLiteral(value: unknown, plan: ColumnPlan | undefined): string {
+  if (value === null || value === undefined) return "NULL";
+  if (plan?.kind === "integer" || plan?.kind === "bigint") {
+    const text = String(value);
+    if (!/^-?\d+$/.test(text)) throw new Error(`Key value ${JSON.stringify(text)} is not an integer`);
+    return text;
+  }
+  if (value instanceof Uint8Array) return `from_hex(${quoteString(Buffer.from(value).toString("hex"))})`;
+  return quoteString(String(value));
+}
+
+function appendValue(appender: DuckDBAppender, value: unknown, plan: ColumnPlan): void {
+  if (value === null || value === undefined) return appender.appendNull();
+  switch (plan.kind) {
+    case "integer":
+      return appender.appendInteger(Number(value));
+    case "float":
+      return appender.appendFloat(Number(value));
+    case "double":
+      return appender.appendDouble(Number(value));
+    case "blob":
+      return appender.appendBlob(value instanceof Uint8Array ? value : Buffer.from(String(value), "utf8"));
+    case "date":
+    case "timestamp": {
+      const text = String(value);
+      // MySQL's zero dates have no DuckDB equivalent; they are stored as NULL.
+      if (text.startsWith("0000-00-00") || /^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
+      return appender.appendVarchar(text);
+    }
+    default:
+      // BIGINT and DECIMAL arrive as exact strings; DuckDB casts them on append.
+      return appender.appendVarchar(typeof value === "string" ? value : String(value));
+  }
+}
+
+function readExpression(column: string, plan: ColumnPlan): string {
+  switch (plan.kind) {
+    case "bigint":
+    case "decimal":
+    case "date":
+      return `CAST(${column} AS VARCHAR)`;
+    case "timestamp":
+      return plan.fraction > 0
+        ? `strftime(${column}, '%Y-%m-%d %H:%M:%S') || '.' || substr(strftime(${column}, '%f'), 1, ${plan.fraction})`
+        : `strftime(${column}, '%Y-%m-%d %H:%M:%S')`;
+    default:
+      return column;
+  }
+}
+
+function readValue(value: unknown, plan: ColumnPlan): unknown {
+  if (value === null || value === undefined) return null;
+  switch (plan.kind) {
+    case "integer":
+    case "double":
+      return Number(value);
+    case "float":
+      return Number(Math.fround(Number(value)).toPrecision(7));
+    case "blob":
+      return Buffer.from(value as Uint8Array);
+    default:
+      return String(value);
+  }
+}
