@@ -67,7 +67,7 @@ async function run(argv: string[]): Promise<string> {
     const spec = parsePipelineYaml(readFileSync(target, "utf8"), process.env);
     // Substitution happened here, so the server gets the resolved file; the password travels separately.
     const { password, ...source } = spec.source;
-    const result = await client.jobs.apply.mutate({ yaml: pipelineToYaml({ ...spec, source }), password });
+    const result = await client.jobs.applyPipeline.mutate({ yaml: pipelineToYaml({ ...spec, source }), password });
     return render(fields({ job: result.name, id: result.id, action: result.created ? "created" : "updated", state: "starting" }), format, result);
   }
   if (group === "pipeline" && action === "export") {

@@ -40,7 +40,8 @@ export function resolveTables(spec: PipelineSpec, discovered: DiscoveredTable[])
       .map((c) => c.trim())
       .filter(Boolean);
     const keyColumns = pickedKeys && pickedKeys.length > 0 ? pickedKeys : t.primaryKey;
-    const model: TableModel = transform?.["table-model"] ?? (keyColumns.length > 0 ? "unique" : "duplicate");
+    // A key-less table is never silently made append-only: the user chooses (transform).
+    const model: TableModel = transform?.["table-model"] ?? "unique";
     const unknown = keyColumns.filter((k) => !t.columns.some((c) => c.name === k));
     if (unknown.length > 0) {
       problems[`tables.${qualified}`] = `${qualified} has no column ${unknown.join(", ")} to use as its key`;

@@ -87,7 +87,7 @@ export const jobsRouter = router({
       return created;
     }),
 
-  apply: procedureFor("editor")
+  applyPipeline: procedureFor("editor")
     .input(z.object({ yaml: z.string().min(1, "The pipeline file is empty"), password: z.string().optional() }))
     .mutation(async ({ ctx, input }) => {
       const spec = parsePipelineYaml(input.yaml);
