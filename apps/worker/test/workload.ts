@@ -23,7 +23,7 @@ export async function seedItems(mariadb: LocalMariadb, rows: number): Promise<vo
     `INSERT INTO shop.items (id, sku, title, qty, price, status, updated_at, note)
      SELECT seq, CONCAT('SKU-', seq), CONCAT('Item ', seq, ' ✓'), seq % 97, (seq % 10000) / 100, ELT(1 + seq % 4, 'new','paid','shipped','cancelled'),
             TIMESTAMP('2026-01-01') + INTERVAL seq SECOND + INTERVAL (seq % 999999) MICROSECOND, IF(seq % 5 = 0, NULL, REPEAT('n', seq % 40))
-     FROM seq_1_to_${rows}`,
+     FROM shop.seq_1_to_${rows}`,
   );
 }
 
