@@ -1,6 +1,7 @@
 -- The user Tide's sync jobs connect as: read access plus the two replication grants.
 CREATE USER 'tide_cdc'@'%' IDENTIFIED BY 'tide_cdc_pw';
-GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'tide_cdc'@'%';
+-- RELOAD: MySQL has no lock-free snapshot position, so Tide pins it under a brief FLUSH TABLES WITH READ LOCK.
+GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'tide_cdc'@'%';
 CREATE TABLE shop.orders (
   id BIGINT PRIMARY KEY AUTO_INCREMENT,
   customer VARCHAR(100) NOT NULL,
