@@ -1,0 +1,78 @@
+// Snapshot and binlog apply through the real worker process, next to
+// `mariadb-dump --quick` of the same table in the same run (the physical
+// reference: the fastest a client can read the rows).
+import { execFile } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { seedItems } from "../apps/worker/test/workload";
+import { sleep, sourceSpec, startStack, waitCaughtUp, waitForState } from "../apps/worker/test/stack";
+import type { BenchResult } from "./run";
+
+const run = promisify(execFile);
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 500_000);
+
+export async function syncBenchmark(): Promise<BenchResult> {
+  const stack = await startStack("bench-sync");
+  let peakRssMb = 0;
+  const sampler = setInterval(() => {
+    const pid = stack.workerPid();
+    if (!pid) return;
+    try {
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      if (rss) peakRssMb = Math.max(peakRssMb, Number(rss) / 1024);
+    } catch {
+      // the worker is between restarts
+    }
+  }, 200);
+  try {
+    console.log(`seeding ${ROWS} rows`);
+    await seedItems(stack.mariadb, ROWS);
+
+    const dumpStarted = performance.now();
+    await run("mariadb-dump", ["--no-defaults", "-h127.0.0.1", `-P${stack.mariadb.port}`, "-uroot", "--quick", "--single-transaction", "shop", "items", "--result-file=/dev/null"], { maxBuffer: 1 << 20 });
+    const dumpSeconds = (performance.now() - dumpStarted) / 1000;
+
+    const jobId = await stack.createJob(sourceSpec(stack, "bench", "shop\\.items"));
+    const started = performance.now();
+    await stack.startWorker();
+    await waitForState(stack, jobId, "streaming", 30 * 60_000);
+    const endToEndSeconds = (performance.now() - started) / 1000;
+    const table = await stack.prisma.syncJobTable.findFirstOrThrow({ where: { jobId } });
+    const snapshotSeconds = (table.snapshotFinishedAt!.getTime() - table.snapshotStartedAt!.getTime()) / 1000;
+
+    // Binlog apply: changes written while the worker is stopped, then caught up in one go.
+    await stack.stopWorker();
+    console.log(`writing ${CHANGES} row changes`);
+    for (let first = 1; first <= CHANGES; first += 10_000) {
+      await stack.mariadb.sql(`UPDATE shop.items SET qty = qty + 1, updated_at = NOW(6) WHERE id BETWEEN ${first} AND ${Math.min(CHANGES, first + 9_999)}`);
+    }
+    await stack.startWorker();
+    await waitForState(stack, jobId, "streaming", 60_000);
+    const applyStarted = performance.now();
+    await waitCaughtUp(stack, jobId, 30 * 60_000);
+    const applySeconds = (performance.now() - applyStarted) / 1000;
+    await sleep(200);
+
+    const snapshotRate = ROWS / snapshotSeconds;
+    const dumpRate = ROWS / dumpSeconds;
+    return {
+      name: "sync",
+      ranAt: new Date().toISOString(),
+      machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+      figures: [
+        { label: "rows in the table (8 columns)", value: ROWS, unit: "rows" },
+        { label: "mariadb-dump --quick to /dev/null", value: dumpRate, unit: "rows/s", note: `${dumpSeconds.toFixed(1)} s, the reference` },
+        { label: "snapshot into the warehouse", value: snapshotRate, unit: "rows/s", note: `${snapshotSeconds.toFixed(1)} s` },
+        { label: "snapshot / mariadb-dump", value: snapshotRate / dumpRate, unit: "ratio" },
+        { label: "job created → streaming (worker start included)", value: endToEndSeconds, unit: "s" },
+        { label: "binlog apply (updates, 10k-row transactions)", value: CHANGES / applySeconds, unit: "changes/s", note: `${CHANGES} changes in ${applySeconds.toFixed(1)} s` },
+        { label: "worker peak RSS", value: peakRssMb, unit: "MiB" },
+      ],
+    };
+  } finally {
+    clearInterval(sampler);
+    await stack.close();
+  }
+}
