@@ -6,3 +6,4 @@ export * from "./change-events";
 export * from "./source-checks";
 export * from "./worker-api";
 export * from "./resolve-tables";
+export * from "./two-phase-sink";

@@ -1,3 +1,4 @@
+import type { DuckDBAppender } from "@duckdb/node-api";
 // MySQL column types → DuckDB column types, and how each value is read back.
 export type ValueKind = "integer" | "bigint" | "decimal" | "float" | "double" | "date" | "timestamp" | "blob" | "text";
 
@@ -53,5 +54,30 @@ export function planColumn(mysqlType: string): ColumnPlan {
     default:
       // char, varchar, text, enum, set, json (text keeps big integers exact), time (may be negative or > 24 h)
       return { duckType: "VARCHAR", kind: "text", fraction: 0 };
+  }
+}
+
+/** Appends one canonical value (see Row in @tide/contracts) to a column of this plan. */
+export function appendValue(appender: DuckDBAppender, value: unknown, plan: ColumnPlan): void {
+  if (value === null || value === undefined) return appender.appendNull();
+  switch (plan.kind) {
+    case "integer":
+      return appender.appendInteger(Number(value));
+    case "float":
+      return appender.appendFloat(Number(value));
+    case "double":
+      return appender.appendDouble(Number(value));
+    case "blob":
+      return appender.appendBlob(value instanceof Uint8Array ? value : Buffer.from(String(value), "utf8"));
+    case "date":
+    case "timestamp": {
+      const text = String(value);
+      // MySQL's zero dates have no DuckDB equivalent; they are stored as NULL.
+      if (text.startsWith("0000-00-00") || /^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
+      return appender.appendVarchar(text);
+    }
+    default:
+      // BIGINT and DECIMAL arrive as exact strings; DuckDB casts them on append.
+      return appender.appendVarchar(typeof value === "string" ? value : String(value));
   }
 }

@@ -9,11 +9,12 @@
 // DuckDB scans the whole key column instead of using the primary-key index.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection } from "@duckdb/node-api";
 import { QueryFailedError, type QueryResult, type Row, type RowChange, type SinkTableSpec, type WarehouseTableInfo } from "@tide/contracts";
 import { assertReadOnly, cleanMessage } from "./read-only-query";
 import { qualified, quoteIdent, quoteString } from "./sql";
-import { planColumn, type ColumnPlan } from "./type-mapping";
+import { appendValue, planColumn, type ColumnPlan } from "./type-mapping";
+import { createLoadTables, EmbeddedSink } from "./embedded-sink";
 
 export interface TableChangeBatch {
   target: SinkTableSpec;
@@ -21,7 +22,7 @@ export interface TableChangeBatch {
 }
 
 const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
-const INTERNAL_SCHEMAS = new Set(["_tide", "information_schema", "pg_catalog"]);
+const INTERNAL_SCHEMAS = new Set(["_tide", "_tide_stage", "information_schema", "pg_catalog"]);
 
 export class Warehouse {
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -41,7 +42,17 @@ export class Warehouse {
     await writer.run("CREATE SCHEMA IF NOT EXISTS _tide");
     await writer.run("CREATE TABLE IF NOT EXISTS _tide.job_offsets (job_id VARCHAR PRIMARY KEY, offset_json VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)");
     await writer.run("CREATE TABLE IF NOT EXISTS _tide.tables (schema_name VARCHAR, table_name VARCHAR, spec_json VARCHAR NOT NULL, PRIMARY KEY (schema_name, table_name))");
+    await createLoadTables(writer);
     return new Warehouse(instance, writer);
+  }
+
+  /** The warehouse as a two-phase sink: what sync jobs load through (see embedded-sink.ts). */
+  twoPhaseSink(): EmbeddedSink {
+    return new EmbeddedSink({
+      exclusive: (work) => this.exclusive(() => work(this.writer)),
+      inTransaction: (work) => this.inTransaction(work),
+      tableSpec: (schema, table) => this.tableSpec(schema, table),
+    });
   }
 
   async ensureTable(spec: SinkTableSpec): Promise<void> {
@@ -308,30 +319,6 @@ function keyLiteral(value: unknown, plan: ColumnPlan | undefined): string {
   }
   if (value instanceof Uint8Array) return `from_hex(${quoteString(Buffer.from(value).toString("hex"))})`;
   return quoteString(String(value));
-}
-
-function appendValue(appender: DuckDBAppender, value: unknown, plan: ColumnPlan): void {
-  if (value === null || value === undefined) return appender.appendNull();
-  switch (plan.kind) {
-    case "integer":
-      return appender.appendInteger(Number(value));
-    case "float":
-      return appender.appendFloat(Number(value));
-    case "double":
-      return appender.appendDouble(Number(value));
-    case "blob":
-      return appender.appendBlob(value instanceof Uint8Array ? value : Buffer.from(String(value), "utf8"));
-    case "date":
-    case "timestamp": {
-      const text = String(value);
-      // MySQL's zero dates have no DuckDB equivalent; they are stored as NULL.
-      if (text.startsWith("0000-00-00") || /^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
-      return appender.appendVarchar(text);
-    }
-    default:
-      // BIGINT and DECIMAL arrive as exact strings; DuckDB casts them on append.
-      return appender.appendVarchar(typeof value === "string" ? value : String(value));
-  }
 }
 
 function readExpression(column: string, plan: ColumnPlan): string {
