@@ -2,7 +2,7 @@
 // metadata DB asks for, and serves the internal API on loopback.
 import { loadServerConfig } from "@tide/config";
 import { createPrismaClient, migrate, SecretBox } from "@tide/db";
-import { createLogger, JobStore, Reconciler } from "@tide/runtime";
+import { armCrashPoints, createLogger, JobStore, Reconciler } from "@tide/runtime";
 import { Warehouse } from "@tide/warehouse";
 import { createInternalApi } from "./internal-api";
 import { WorkerHeartbeat } from "./worker-heartbeat";
@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   const prisma = createPrismaClient(config.databaseUrl);
   const warehouse = await Warehouse.open(config.warehousePath);
   const store = new JobStore(prisma, new SecretBox(config.secretKey));
-  const reconciler = new Reconciler({ prisma, warehouse, store, log });
+  armCrashPoints(config.testCrashPoints);
+  const reconciler = new Reconciler({ prisma, warehouse, store, log, checkpointIntervalMs: config.checkpointIntervalMs });
   const heartbeat = new WorkerHeartbeat(prisma, config.workerName, startedAtMs);
   await heartbeat.start();
 

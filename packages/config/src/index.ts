@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   TIDE_WAREHOUSE_PATH: z.string().optional(),
   /** Name/pid row in worker_status; lets several workers be told apart later. */
   TIDE_WORKER_NAME: z.string().default("default"),
+  /** How often sync jobs checkpoint and make their changes visible (ms). */
+  TIDE_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(1_000),
   /** Test-only: comma-separated crash points that make the worker exit (see runtime/crash-points.ts). */
   TIDE_TEST_CRASH_POINTS: z.string().optional(),
 });
@@ -36,6 +38,7 @@ export interface ServerConfig {
   warehousePath: string;
   workerName: string;
   testCrashPoints: string[];
+  checkpointIntervalMs: number;
 }
 
 let cached: ServerConfig | undefined;
@@ -60,6 +63,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     workerPort: e.TIDE_WORKER_PORT,
     warehousePath: e.TIDE_WAREHOUSE_PATH ?? join(dataDir, "warehouse.duckdb"),
     workerName: e.TIDE_WORKER_NAME,
+    checkpointIntervalMs: e.TIDE_CHECKPOINT_INTERVAL_MS,
     testCrashPoints: (e.TIDE_TEST_CRASH_POINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
   };
   if (env === process.env) cached = config;

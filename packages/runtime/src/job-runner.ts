@@ -1,13 +1,13 @@
-// Runs one sync job in this worker: resolve its tables, snapshot them if the
-// warehouse holds no offset for the job yet, then follow the binlog from the
-// offset. Transient faults are retried with capped backoff; anything else
+// Runs one sync job in this worker: resolve its tables, settle the loads a
+// previous run left behind, snapshot the tables if the job has no checkpoint
+// yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff; anything else
 // stops the job in the failed state with a message for the user.
 import { discoverTables } from "@tide/cdc-mysql";
 import { resolveTables, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
 import { classifyFault } from "./fault-classifier";
-import { isJobOffset, offsetKey, type JobOffset } from "./job-offset";
+import { CheckpointCoordinator } from "./checkpoint-coordinator";
 import { JobMetrics } from "./job-metrics";
 import type { JobStore, LoadedJob } from "./job-store";
 import type { Logger } from "./logger";
@@ -18,7 +18,11 @@ export interface JobRunnerDeps {
   warehouse: Warehouse;
   store: JobStore;
   log: Logger;
+  /** How often loads are precommitted, checkpointed and committed (default 1 s). */
+  checkpointIntervalMs?: number;
 }
+
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
 
 export class JobRunner {
   readonly metrics: JobMetrics;
@@ -86,16 +90,16 @@ export class JobRunner {
     if (!job) return;
     const tables = await this.resolve(job);
     const targets = new Map(tables.map((t) => [`${t.schema.database}.${t.schema.table}`, t.target]));
-
-    const stored = await warehouse.readOffset(offsetKey(job.id));
-    let offset: JobOffset;
     const wanted = [...targets.keys()].sort();
-    if (isJobOffset(stored) && sameTables(stored.tables, wanted)) {
-      offset = stored;
+    const sink = warehouse.twoPhaseSink();
+
+    // Settle what a previous run left half-done before reading anything new.
+    let checkpoint = await CheckpointCoordinator.recover(job.id, sink, store);
+    if (checkpoint && sameTables(checkpoint.tables, wanted)) {
       for (const t of tables) await warehouse.ensureTable(t.target);
     } else {
-      if (isJobOffset(stored)) {
-        this.log.warn("table selection changed since the last snapshot; snapshotting again", { before: stored.tables, after: wanted });
+      if (checkpoint) {
+        this.log.warn("table selection changed since the last snapshot; snapshotting again", { before: checkpoint.tables, after: wanted });
       }
       this.metrics.state = "snapshotting";
       await store.setState(job.id, "snapshotting", null);
@@ -109,21 +113,19 @@ export class JobRunner {
         log: this.log,
         signal: this.abort.signal,
       });
-      offset = { version: 1, position, tables: wanted };
-      // The snapshot's rows are committed; this makes them count as the job's state.
-      await warehouse.applyChanges({ jobId: offsetKey(job.id), offset, tables: [] });
-      await store.saveCheckpoint(job.id, position);
+      if (this.abort.signal.aborted) return;
+      // The snapshot's rows are committed; this checkpoint makes them the job's state.
+      checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position };
+      await store.saveCheckpoint(job.id, position, { seq: checkpoint.seq, labels: [], tables: wanted });
     }
     if (this.abort.signal.aborted) return;
 
     await streamChanges({
-      jobId: job.id,
       serverId: job.serverId,
       source: job.source,
       targets,
-      offset,
-      warehouse,
-      store,
+      from: checkpoint.position,
+      coordinator: new CheckpointCoordinator(job.id, sink, store, wanted, checkpoint, this.deps.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS),
       metrics: this.metrics,
       log: this.log,
       signal: this.abort.signal,

@@ -3,6 +3,7 @@
 import type { PrismaClient, SecretBox } from "@tide/db";
 import { PipelineSpec, type BinlogPosition, type JobState, type ResolvedTable, type TablePhase } from "@tide/contracts";
 import type { SourceConnectionConfig } from "@tide/cdc-mysql";
+import type { CheckpointDetails, CompletedCheckpoint } from "./checkpoint-coordinator";
 
 export interface LoadedJob {
   id: number;
@@ -85,10 +86,13 @@ export class JobStore {
     });
   }
 
-  /** Records a position the warehouse has already committed (never one ahead of it). */
-  async saveCheckpoint(jobId: number, position: BinlogPosition): Promise<void> {
-    await this.prisma.checkpoint.create({ data: { jobId, position: { ...position } } });
-    // Keep the recent history only: the warehouse holds the authoritative offset.
+  /**
+   * Saves a completed checkpoint: the source position whose changes the listed
+   * (precommitted) loads hold. After this the loads are committed.
+   */
+  async saveCheckpoint(jobId: number, position: BinlogPosition, details: CheckpointDetails): Promise<void> {
+    await this.prisma.checkpoint.create({ data: { jobId, position: { ...position }, details: { ...details } } });
+    // Keep the recent history only; the newest is where the job resumes.
     const old = await this.prisma.checkpoint.findMany({
       where: { jobId },
       orderBy: { id: "desc" },
@@ -97,6 +101,14 @@ export class JobStore {
       select: { id: true },
     });
     if (old[0]) await this.prisma.checkpoint.deleteMany({ where: { jobId, id: { lte: old[0].id } } });
+  }
+
+  /** The job's last saved checkpoint: where it resumes. */
+  async lastCheckpoint(jobId: number): Promise<CompletedCheckpoint | undefined> {
+    const row = await this.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });
+    if (!row?.details) return undefined;
+    const details = row.details as unknown as CheckpointDetails;
+    return { ...details, position: row.position as unknown as BinlogPosition };
   }
 
   async saveMetricSample(jobId: number, sample: { at: number; lagMs: number; rowsPerSec: number; eventsTotal: number }): Promise<void> {

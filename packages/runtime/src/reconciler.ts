@@ -1,6 +1,6 @@
 // Drives this worker toward the desired state in the metadata DB: starts the
 // jobs that should run, stops the ones paused or stopped, and after a restart
-// of the worker picks every running job up again from its warehouse offset.
+// of the worker picks every running job up again from its last checkpoint.
 import type { PrismaClient } from "@tide/db";
 import { DESIRED_STATES, type DesiredState } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
@@ -16,6 +16,7 @@ export interface ReconcilerDeps {
   warehouse: Warehouse;
   store: JobStore;
   log: Logger;
+  checkpointIntervalMs?: number;
 }
 
 export class Reconciler {

@@ -4,6 +4,7 @@
 import { ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import type { BinlogPosition, SinkTableSpec, TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
+import { crashPoint } from "./crash-points";
 import type { JobMetrics } from "./job-metrics";
 import type { JobStore } from "./job-store";
 import type { Logger } from "./logger";
@@ -45,6 +46,7 @@ export async function copySnapshot(args: {
         await warehouse.appendRows({ jobId: String(jobId), target, rows });
         copied += rows.length;
         metrics.snapshotRowsCopied += rows.length;
+        crashPoint("during-snapshot");
         if (Date.now() - lastReport > PROGRESS_EVERY_MS) {
           await store.addRowsCopied(jobId, ref, copied - reported);
           reported = copied;

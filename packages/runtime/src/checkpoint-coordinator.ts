@@ -1,0 +1,106 @@
+// Exactly once into the warehouse, in the manner of Flink's checkpoints with
+// a two-phase-commit sink. During an interval every table's changes go into an
+// open load; at the interval's end the loads are precommitted, the checkpoint
+// (source position + labels) is saved in the metadata DB, and only then are the
+// loads committed. On restart, the labels of the last saved checkpoint are
+// committed again (a no-op for those already committed), every other lingering
+// load of the job is aborted, and the source resumes from that checkpoint.
+import { randomBytes } from "node:crypto";
+import type { BinlogPosition, RowChange, SinkLoad, SinkTableSpec, TwoPhaseSink } from "@tide/contracts";
+import { crashPoint } from "./crash-points";
+import type { JobStore } from "./job-store";
+
+export interface CheckpointDetails {
+  /** Increases by one per checkpoint of the job. */
+  seq: number;
+  /** Labels precommitted under this checkpoint; committed right after it was saved. */
+  labels: string[];
+  /** Source tables (`db.table`) whose snapshot is complete and which follow the binlog. */
+  tables: string[];
+}
+
+export interface CompletedCheckpoint extends CheckpointDetails {
+  position: BinlogPosition;
+}
+
+export function labelPrefix(jobId: number): string {
+  return `job-${jobId}-cp-`;
+}
+
+export class CheckpointCoordinator {
+  private readonly loads = new Map<string, SinkLoad>();
+  /** Distinguishes this run's labels from those of a run that crashed at the same sequence number. */
+  private readonly incarnation = randomBytes(3).toString("hex");
+  private seq: number;
+  private lastCheckpointAt = Date.now();
+  private pendingRows = 0;
+  private newestCommitMs: number | undefined;
+
+  constructor(
+    private readonly jobId: number,
+    private readonly sink: TwoPhaseSink,
+    private readonly store: JobStore,
+    private readonly tables: string[],
+    from: CompletedCheckpoint,
+    readonly intervalMs: number,
+  ) {
+    this.seq = from.seq + 1;
+  }
+
+  /**
+   * Settles the loads a previous run left behind: commits those the last saved
+   * checkpoint lists, aborts the rest. Returns that checkpoint (or undefined).
+   */
+  static async recover(jobId: number, sink: TwoPhaseSink, store: JobStore): Promise<CompletedCheckpoint | undefined> {
+    const last = await store.lastCheckpoint(jobId);
+    for (const label of last?.labels ?? []) await sink.commit(label);
+    const keep = new Set(last?.labels ?? []);
+    for (const label of await sink.recover(labelPrefix(jobId))) {
+      if (!keep.has(label)) await sink.abort(label);
+    }
+    return last;
+  }
+
+  /** Rows written since the last checkpoint (invisible until it completes). */
+  get pending(): number {
+    return this.pendingRows;
+  }
+
+  async write(target: SinkTableSpec, changes: RowChange[], newestCommitMs: number): Promise<void> {
+    const key = `${target.schema}.${target.table}`;
+    let load = this.loads.get(key);
+    if (!load) {
+      load = await this.sink.begin(`${labelPrefix(this.jobId)}${this.seq}-${this.incarnation}-${key}`, target);
+      this.loads.set(key, load);
+    }
+    await load.write(changes);
+    this.pendingRows += changes.length;
+    this.newestCommitMs = newestCommitMs;
+    crashPoint("after-write");
+  }
+
+  due(now = Date.now()): boolean {
+    return now - this.lastCheckpointAt >= this.intervalMs;
+  }
+
+  /** Precommit, save the checkpoint, commit. Returns what became visible. */
+  async checkpoint(position: BinlogPosition): Promise<{ rows: number; newestCommitMs: number | undefined }> {
+    const loads = [...this.loads.values()];
+    for (const load of loads) await load.precommit();
+    crashPoint("after-precommit");
+    const details: CheckpointDetails = { seq: this.seq, labels: loads.map((l) => l.label), tables: this.tables };
+    await this.store.saveCheckpoint(this.jobId, position, details);
+    crashPoint("after-checkpoint");
+    for (const [i, load] of loads.entries()) {
+      await this.sink.commit(load.label);
+      if (i === 0 && loads.length > 1) crashPoint("mid-commit");
+    }
+    if (loads.length === 1) crashPoint("mid-commit");
+    const visible = { rows: this.pendingRows, newestCommitMs: this.newestCommitMs };
+    this.loads.clear();
+    this.pendingRows = 0;
+    this.seq += 1;
+    this.lastCheckpointAt = Date.now();
+    return visible;
+  }
+}
