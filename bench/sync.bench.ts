@@ -28,10 +28,10 @@ export async function syncBenchmark(): Promise<BenchResult> {
   }, 200);
   try {
     console.log(`seeding ${ROWS} rows`);
-    await seedItems(stack.mariadb, ROWS);
+    await seedItems(stack.source, ROWS);
 
     const dumpStarted = performance.now();
-    await run("mariadb-dump", ["--no-defaults", "-h127.0.0.1", `-P${stack.mariadb.port}`, "-uroot", "--quick", "--single-transaction", "shop", "items", "--result-file=/dev/null"], { maxBuffer: 1 << 20 });
+    await run("mariadb-dump", ["--no-defaults", "-h127.0.0.1", `-P${stack.source.port}`, "-uroot", "--quick", "--single-transaction", "shop", "items", "--result-file=/dev/null"], { maxBuffer: 1 << 20 });
     const dumpSeconds = (performance.now() - dumpStarted) / 1000;
 
     const jobId = await stack.createJob(sourceSpec(stack, "bench", "shop\\.items"));
@@ -46,7 +46,7 @@ export async function syncBenchmark(): Promise<BenchResult> {
     await stack.stopWorker();
     console.log(`writing ${CHANGES} row changes`);
     for (let first = 1; first <= CHANGES; first += 10_000) {
-      await stack.mariadb.sql(`UPDATE shop.items SET qty = qty + 1, updated_at = NOW(6) WHERE id BETWEEN ${first} AND ${Math.min(CHANGES, first + 9_999)}`);
+      await stack.source.sql(`UPDATE shop.items SET qty = qty + 1, updated_at = NOW(6) WHERE id BETWEEN ${first} AND ${Math.min(CHANGES, first + 9_999)}`);
     }
     await stack.startWorker();
     await waitForState(stack, jobId, "streaming", 60_000);

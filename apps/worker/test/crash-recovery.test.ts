@@ -16,8 +16,8 @@ after(async () => {
 });
 
 test("kill -9 of the worker while streaming loses nothing and duplicates nothing", async () => {
-  await seedItems(stack.mariadb, 20_000);
-  await stack.mariadb.sql(EVENTS_DDL);
+  await seedItems(stack.source, 20_000);
+  await stack.source.sql(EVENTS_DDL);
   const jobId = await stack.createJob(
     sourceSpec(stack, "crash-job", "shop\\.items,shop\\.events", {
       transform: [{ "source-table": "shop\\.events", "table-model": "duplicate" }],
@@ -25,7 +25,7 @@ test("kill -9 of the worker while streaming loses nothing and duplicates nothing
   );
   await stack.startWorker();
   await waitForState(stack, jobId, "streaming", 60_000);
-  const workload = new RandomWorkload(stack.mariadb, { maxId: 20_000, withEvents: true });
+  const workload = new RandomWorkload(stack.source, { maxId: 20_000, withEvents: true });
   workload.start();
   for (let kill = 0; kill < 3; kill++) {
     await sleep(800 + Math.random() * 1500);

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadServerConfig } from "@tide/config";
-import { ConsistentSnapshot } from "@tide/cdc-mysql";
+import { ConsistentSnapshot, readTableSchema } from "@tide/cdc-mysql";
 import { comparePositions, PipelineSpec, type BinlogPosition, type PipelineSpecInput, type Row } from "@tide/contracts";
 import { allocateServerId, createPrismaClient, migrate, SecretBox, type PrismaClient } from "@tide/db";
 import { freePort, LocalMariadb } from "@tide/local-mariadb";
@@ -15,12 +15,18 @@ import { Warehouse } from "@tide/warehouse";
 const REPO = resolve(import.meta.dirname, "../../..");
 
 export interface Stack {
+  /** Holds the metadata DB `tide` (and the source DB `shop`, unless the source is separate). */
   mariadb: LocalMariadb;
+  /** The source server (`shop`): the same as `mariadb` unless startStack was asked for a separate one. */
+  source: LocalMariadb;
   prisma: PrismaClient;
   env: Record<string, string>;
   dataDir: string;
   workerLog: string;
-  startWorker(): Promise<void>;
+  /** Starts the worker; with `allowExit` it may die before it is healthy (an armed crash point). */
+  startWorker(extraEnv?: Record<string, string>, options?: { allowExit?: boolean }): Promise<void>;
+  /** Waits for the worker to exit by itself (a crash point fired). */
+  waitWorkerExit(timeoutMs?: number): Promise<void>;
   stopWorker(): Promise<void>;
   killWorker(): Promise<void>;
   workerPid(): number | undefined;
@@ -28,13 +34,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(name: string): Promise<Stack> {
+export async function startStack(name: string, options: { separateSource?: boolean } = {}): Promise<Stack> {
   const dataDir = resolve(REPO, ".test-data", `worker-${name}`);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const mariadb = await LocalMariadb.start({ dataDir: join(dataDir, "mariadb") });
-  await mariadb.sql(
-    "CREATE DATABASE tide; CREATE DATABASE shop;" +
+  const source = options.separateSource ? await LocalMariadb.start({ dataDir: join(dataDir, "source"), serverId: 2 }) : mariadb;
+  await mariadb.sql("CREATE DATABASE tide");
+  await source.sql(
+    "CREATE DATABASE shop;" +
       "CREATE USER 'cdc'@'%' IDENTIFIED BY 'cdc-secret-pw'; CREATE USER 'cdc'@'localhost' IDENTIFIED BY 'cdc-secret-pw';" +
       "GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'%';" +
       "GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO 'cdc'@'localhost';",
@@ -53,10 +61,14 @@ export async function startStack(name: string): Promise<Stack> {
   const workerLog = join(dataDir, "worker.log");
   let worker: ChildProcess | undefined;
 
-  const waitHealthy = async () => {
+  const exited = (child: ChildProcess | undefined) => child !== undefined && (child.exitCode !== null || child.signalCode !== null);
+  const waitHealthy = async (allowExit: boolean) => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (worker?.exitCode !== null && worker?.exitCode !== undefined) throw new Error(`worker exited with ${worker.exitCode}; see ${workerLog}`);
+      if (exited(worker)) {
+        if (allowExit) return;
+        throw new Error(`worker exited with ${worker?.exitCode ?? worker?.signalCode}; see ${workerLog}`);
+      }
       try {
         const res = await fetch(`${env.TIDE_WORKER_URL}/healthz`);
         if (res.ok) return;
@@ -70,18 +82,29 @@ export async function startStack(name: string): Promise<Stack> {
 
   const stack: Stack = {
     mariadb,
+    source,
     prisma,
     env,
     dataDir,
     workerLog,
-    async startWorker() {
+    async startWorker(extraEnv = {}, startOptions = {}) {
       const out = openSync(workerLog, "a");
       worker = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/worker/src/main.ts")], {
         cwd: REPO,
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, ...extraEnv },
         stdio: ["ignore", out, out],
       });
-      await waitHealthy();
+      await waitHealthy(startOptions.allowExit ?? false);
+    },
+    async waitWorkerExit(timeoutMs = 60_000) {
+      const child = worker;
+      if (!child) return;
+      const deadline = Date.now() + timeoutMs;
+      while (!exited(child)) {
+        if (Date.now() > deadline) throw new Error(`the worker did not exit within ${timeoutMs} ms; see ${workerLog}`);
+        await sleep(50);
+      }
+      worker = undefined;
     },
     async stopWorker() {
       await signalAndWait(worker, "SIGTERM");
@@ -120,6 +143,7 @@ export async function startStack(name: string): Promise<Stack> {
     async close() {
       await signalAndWait(worker, "SIGKILL");
       await prisma.$disconnect();
+      if (source !== mariadb) await source.stop();
       await mariadb.stop();
     },
   };
@@ -128,7 +152,7 @@ export async function startStack(name: string): Promise<Stack> {
 
 export function sourceSpec(stack: Stack, name: string, tables: string, extra: Partial<PipelineSpecInput> = {}): PipelineSpecInput {
   return {
-    source: { type: "mysql", hostname: "127.0.0.1", port: stack.mariadb.port, username: "cdc", password: "cdc-secret-pw", tables },
+    source: { type: "mysql", hostname: "127.0.0.1", port: stack.source.port, username: "cdc", password: "cdc-secret-pw", tables },
     pipeline: { name },
     ...extra,
   };
@@ -136,7 +160,7 @@ export function sourceSpec(stack: Stack, name: string, tables: string, extra: Pa
 
 /** Waits until the job's checkpoint in the metadata DB has reached the source's current binlog end. */
 export async function waitCaughtUp(stack: Stack, jobId: number, timeoutMs = 120_000): Promise<void> {
-  const [status] = (await stack.mariadb.sql("SHOW MASTER STATUS")) as { File: string; Position: number | string }[];
+  const [status] = (await stack.source.sql("SHOW MASTER STATUS")) as { File: string; Position: number | string }[];
   const target: BinlogPosition = { file: status!.File, pos: Number(status!.Position) };
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -186,10 +210,10 @@ function encodeValue(v: unknown): unknown {
 
 /** Reads a source table through the same consistent snapshot path the sync uses. */
 export async function sourceRows(stack: Stack, database: string, table: string): Promise<Row[]> {
-  const snapshot = await ConsistentSnapshot.open({ host: "127.0.0.1", port: stack.mariadb.port, user: "root", password: "" });
+  const root = { host: "127.0.0.1", port: stack.source.port, user: "root", password: "" };
+  const snapshot = await ConsistentSnapshot.open(root);
   try {
-    const { readTableSchema } = await import("@tide/cdc-mysql");
-    const schema = await readTableSchema({ host: "127.0.0.1", port: stack.mariadb.port, user: "root", password: "" }, database, table);
+    const schema = await readTableSchema(root, database, table);
     const rows: Row[] = [];
     await snapshot.readTable(schema, 10_000, async (batch) => {
       for (const r of batch) rows.push(r);

@@ -16,8 +16,8 @@ after(async () => {
 });
 
 test("snapshot + binlog of a 100k-row table under concurrent writes ends equal to the source", async () => {
-  await seedItems(stack.mariadb, 100_000);
-  const workload = new RandomWorkload(stack.mariadb, { maxId: 100_000 });
+  await seedItems(stack.source, 100_000);
+  const workload = new RandomWorkload(stack.source, { maxId: 100_000 });
   workload.start();
   await sleep(500); // writes before the job starts and while it snapshots
   const jobId = await stack.createJob(sourceSpec(stack, "items-equality", "shop\\.items"));

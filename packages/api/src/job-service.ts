@@ -116,3 +116,15 @@ export async function applyJob(
 export function exportYaml(storedSpecJson: unknown): string {
   return pipelineToYaml(PipelineSpec.parse(storedSpecJson));
 }
+
+/**
+ * The remedy for a job that cannot resume (its binlog was purged): forget its
+ * checkpoints so it snapshots every table again, then streams from there.
+ */
+export async function requestResnapshot(prisma: PrismaClient, jobId: number): Promise<void> {
+  await prisma.$transaction([
+    prisma.checkpoint.deleteMany({ where: { jobId } }),
+    prisma.syncJobTable.updateMany({ where: { jobId }, data: { phase: "pending", rowsCopied: 0n } }),
+    prisma.syncJob.update({ where: { id: jobId }, data: { desiredState: "running", actualState: "pending", lastError: null, lastErrorAt: null } }),
+  ]);
+}
