@@ -20,7 +20,7 @@ export function WorkerStatus() {
       title = worker?.lastExitReason ?? undefined;
     } else if (worker.restarts > 0) {
       tone = "warn";
-      const times = worker.restarts === 1 ? "once" : `${worker.restarts} times`;
+      const times = `${worker.restarts} ${worker.restarts === 1 ? "time" : "times"}`;
       text = `Worker restarted ${times}: ${worker.lastExitReason ?? "unknown reason"}`;
       title = `pid ${worker.pid}`;
     } else {

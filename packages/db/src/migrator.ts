@@ -4,16 +4,29 @@
 // Prisma's migration engine itself cannot run on these machines (STACK.md).
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import mysql from "mysql2/promise";
 import { parseDatabaseUrl } from "./client";
 
-const DEFAULT_MIGRATIONS_DIR = resolve(import.meta.dirname, "../../../prisma/migrations");
+/**
+ * prisma/migrations of this checkout. Found from the working directory upwards
+ * (the worker runs at the repo root, the console in apps/web), because bundlers
+ * such as Turbopack leave import.meta.dirname undefined in server code.
+ */
+function defaultMigrationsDir(): string {
+  if (process.env.TIDE_MIGRATIONS_DIR) return process.env.TIDE_MIGRATIONS_DIR;
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    const candidate = join(dir, "prisma", "migrations");
+    if (existsSync(join(candidate, "migration_lock.toml"))) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error("Cannot find prisma/migrations: run Tide from its directory or set TIDE_MIGRATIONS_DIR");
+}
 const LOCK_NAME = "tide_migrate";
 
 export async function migrate(databaseUrl: string, options: { migrationsDir?: string } = {}): Promise<{ applied: string[] }> {
   const address = parseDatabaseUrl(databaseUrl);
-  const dir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
+  const dir = options.migrationsDir ?? defaultMigrationsDir();
   const conn = await mysql.createConnection({ host: address.host, port: address.port, user: address.user, password: address.password, multipleStatements: false });
   try {
     await conn.query(`CREATE DATABASE IF NOT EXISTS \`${address.database.replaceAll("`", "``")}\` DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

@@ -1,0 +1,153 @@
+"use client";
+import { useState } from "react";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/lib/trpc";
+import { StateBadge } from "@/components/StateBadge";
+import { MetricsPanel } from "@/components/MetricsPanel";
+import { formatNumber, formatTime } from "@/lib/format";
+
+export default function JobPage() {
+  const params = useParams<{ id: string }>();
+  const id = Number(params.id);
+  const valid = Number.isInteger(id) && id > 0;
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [showYaml, setShowYaml] = useState(false);
+
+  const job = useQuery(trpc.jobs.get.queryOptions({ id }, { enabled: valid, refetchInterval: 2_000 }));
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.jobs.get.queryKey({ id }) });
+  const pause = useMutation(trpc.jobs.pause.mutationOptions({ onSettled: refresh }));
+  const resume = useMutation(trpc.jobs.resume.mutationOptions({ onSettled: refresh }));
+  const actionError = pause.error ?? resume.error;
+
+  if (!valid) return <div className="page"><div className="alert alert-error">There is no job “{params.id}”.</div></div>;
+  if (job.isPending) return <div className="page muted">Loading job…</div>;
+  if (job.isError) {
+    return (
+      <div className="page">
+        <Link href="/jobs" className="crumb">← Jobs</Link>
+        <div className="alert alert-error" data-testid="job-load-error">{job.error.message}</div>
+      </div>
+    );
+  }
+
+  const data = job.data;
+  const exportYaml = () => {
+    const blob = new Blob([data.yaml], { type: "application/yaml" });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `${data.name}.yaml`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1_000);
+    setShowYaml(true);
+  };
+
+  return (
+    <div className="page">
+      <Link href="/jobs" className="crumb">← Jobs</Link>
+      <div className="page-head">
+        <div className="title-row">
+          <h1 data-testid="job-name">{data.name}</h1>
+          <StateBadge state={data.actualState} testId="job-state" />
+          {data.desiredState !== "running" && data.desiredState !== data.actualState && (
+            <span className="muted small">({data.desiredState} requested)</span>
+          )}
+        </div>
+        <div className="actions">
+          {data.desiredState === "running" ? (
+            <button className="btn" data-testid="job-pause" disabled={pause.isPending} onClick={() => pause.mutate({ id })}>
+              ❚❚ Pause
+            </button>
+          ) : (
+            <button className="btn btn-primary" data-testid="job-resume" disabled={resume.isPending} onClick={() => resume.mutate({ id })}>
+              ▶ Resume
+            </button>
+          )}
+          <button className="btn" data-testid="export-yaml" onClick={exportYaml}>
+            ⤓ Export YAML
+          </button>
+        </div>
+      </div>
+
+      {actionError && <div className="alert alert-error">{actionError.message}</div>}
+
+      {data.lastError && (
+        <div className="alert alert-error job-error" data-testid="job-error" role="alert">
+          <div className="alert-title">The job stopped on an error{data.lastErrorAt ? ` at ${formatTime(data.lastErrorAt)}` : ""}</div>
+          <div>{data.lastError}</div>
+        </div>
+      )}
+
+      <MetricsPanel jobId={id} />
+
+      <div className="card no-pad">
+        <div className="card-head">
+          <h2>Tables</h2>
+          <span className="muted small">{data.tables.length} tables · created {formatTime(data.createdAt)}</span>
+        </div>
+        <table className="table" data-testid="job-tables">
+          <thead>
+            <tr>
+              <th>Source</th>
+              <th>Target</th>
+              <th>Model</th>
+              <th>Phase</th>
+              <th className="num">Rows copied</th>
+              <th style={{ width: "22%" }}>Progress</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.tables.map((t) => {
+              const key = `${t.sourceDatabase}.${t.sourceTable}`;
+              const estimate = t.rowsEstimate ?? 0;
+              const pct = estimate > 0 ? Math.min(100, Math.round((t.rowsCopied / estimate) * 100)) : t.phase === "streaming" ? 100 : 0;
+              return (
+                <tr key={key} data-testid={`job-table-row-${key}`} data-phase={t.phase}>
+                  <td className="mono">{key}</td>
+                  <td className="mono">{t.sinkTable}</td>
+                  <td className="small">
+                    {t.model === "duplicate" ? "append-only" : "unique"}
+                    {t.keyColumns.length > 0 && <span className="muted"> ({t.keyColumns.join(", ")})</span>}
+                  </td>
+                  <td>
+                    <StateBadge state={t.phase} testId={`job-table-phase-${key}`} />
+                  </td>
+                  <td className="num" data-testid={`job-table-rows-${key}`}>
+                    {formatNumber(t.rowsCopied)}
+                    {t.rowsEstimate !== null && <span className="muted"> / ~{formatNumber(t.rowsEstimate)}</span>}
+                  </td>
+                  <td>
+                    {t.phase === "snapshotting" ? (
+                      <div className="progress" title={`${pct}%`}>
+                        <div className="progress-bar" style={{ width: `${pct}%` }} />
+                        <span className="progress-label">{pct}%</span>
+                      </div>
+                    ) : t.phase === "streaming" ? (
+                      <span className="muted small">snapshot done, following binlog</span>
+                    ) : t.phase === "failed" ? (
+                      <span className="text-bad small">failed</span>
+                    ) : (
+                      <span className="muted small">waiting</span>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+
+      <details className="card yaml-details" open={showYaml} onToggle={(e) => setShowYaml(e.currentTarget.open)}>
+        <summary>Pipeline YAML</summary>
+        <pre className="yaml" data-testid="job-yaml">
+          {data.yaml}
+        </pre>
+      </details>
+    </div>
+  );
+}

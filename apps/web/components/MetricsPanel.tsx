@@ -1,0 +1,109 @@
+"use client";
+import { useMemo, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { useTRPC, type RouterOutputs } from "@/lib/trpc";
+import { formatDuration, formatNumber } from "@/lib/format";
+
+type Sample = RouterOutputs["jobs"]["metricsHistory"][number];
+const WINDOW_MS = 5 * 60_000;
+
+const clock = (ms: number) => new Date(ms).toLocaleTimeString("en-GB", { hour12: false });
+
+export function MetricsPanel({ jobId }: { jobId: number }) {
+  const trpc = useTRPC();
+  const history = useQuery(trpc.jobs.metricsHistory.queryOptions({ id: jobId }, { staleTime: Infinity, refetchOnMount: "always" }));
+  const [live, setLive] = useState<Sample[]>([]);
+
+  const subscription = useSubscription(
+    trpc.jobs.metrics.subscriptionOptions(
+      { id: jobId },
+      {
+        onData: (sample) => {
+          setLive((prev) => {
+            const cutoff = sample.at - WINDOW_MS;
+            const next = prev.filter((s) => s.at > cutoff && s.at !== sample.at);
+            next.push(sample);
+            return next;
+          });
+        },
+      },
+    ),
+  );
+
+  const samples = useMemo(() => {
+    const byAt = new Map<number, Sample>();
+    for (const s of history.data ?? []) byAt.set(s.at, s);
+    for (const s of live) byAt.set(s.at, s);
+    const all = [...byAt.values()].sort((a, b) => a.at - b.at);
+    const newest = all.at(-1)?.at ?? 0;
+    return all.filter((s) => s.at >= newest - WINDOW_MS);
+  }, [history.data, live]);
+
+  const latest = samples.at(-1);
+  const connected = subscription.status === "pending";
+
+  return (
+    <div className="card metrics">
+      <div className="card-head">
+        <h2>Live metrics</h2>
+        <span className={`live-dot ${connected ? "on" : ""}`} data-testid="metrics-status">
+          {connected ? "live" : subscription.status === "error" ? "disconnected, retrying" : "connecting"}
+        </span>
+      </div>
+      <div className="metrics-body">
+        <div className="figures">
+          <div className="figure">
+            <div className="figure-label">Replication lag</div>
+            <div className="figure-value" data-testid="current-lag">
+              {latest ? formatDuration(latest.lagMs) : "–"}
+            </div>
+          </div>
+          <div className="figure">
+            <div className="figure-label">Throughput</div>
+            <div className="figure-value" data-testid="current-throughput">
+              {latest ? `${formatNumber(Math.round(latest.rowsPerSec))} rows/s` : "–"}
+            </div>
+          </div>
+          <div className="figure">
+            <div className="figure-label">Events applied</div>
+            <div className="figure-value small-value">{latest ? formatNumber(latest.eventsTotal) : "–"}</div>
+          </div>
+          {latest?.position !== undefined && latest.position !== null && (
+            <div className="figure">
+              <div className="figure-label">Binlog position</div>
+              <div className="figure-value mono tiny-value">{String(latest.position)}</div>
+            </div>
+          )}
+        </div>
+        <div className="chart" data-testid="lag-chart" data-samples={samples.length}>
+          {samples.length === 0 ? (
+            <div className="chart-empty muted">Waiting for samples from the worker…</div>
+          ) : (
+            <ResponsiveContainer width="100%" height={240}>
+              <LineChart data={samples} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+                <CartesianGrid stroke="#e5e7eb" strokeDasharray="3 3" />
+                <XAxis
+                  dataKey="at"
+                  type="number"
+                  scale="time"
+                  domain={["dataMin", "dataMax"]}
+                  tickFormatter={clock}
+                  tick={{ fontSize: 11 }}
+                  minTickGap={40}
+                />
+                <YAxis yAxisId="lag" tick={{ fontSize: 11 }} width={56} label={{ value: "lag ms", angle: -90, position: "insideLeft", fontSize: 11 }} />
+                <YAxis yAxisId="rows" orientation="right" tick={{ fontSize: 11 }} width={56} label={{ value: "rows/s", angle: 90, position: "insideRight", fontSize: 11 }} />
+                <Tooltip labelFormatter={(v) => clock(Number(v))} />
+                <Legend wrapperStyle={{ fontSize: 12 }} />
+                <Line yAxisId="lag" type="monotone" dataKey="lagMs" name="Lag (ms)" stroke="#dc2626" dot={false} isAnimationActive={false} strokeWidth={1.5} />
+                <Line yAxisId="rows" type="monotone" dataKey="rowsPerSec" name="Rows/s" stroke="#2563eb" dot={false} isAnimationActive={false} strokeWidth={1.5} />
+              </LineChart>
+            </ResponsiveContainer>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
