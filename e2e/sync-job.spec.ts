@@ -50,8 +50,9 @@ async function waitForCell(page: Page, sql: string, expected: string, timeoutMs:
   await page.getByTestId("sql-editor").fill(sql);
   for (;;) {
     await page.getByTestId("sql-run").click();
-    const cell = page.getByTestId("sql-result").locator("tbody tr").first().locator("td").first();
+    await expect(page.getByTestId("sql-run")).toBeEnabled();
     await expect(page.getByTestId("sql-elapsed")).toBeVisible();
+    const cell = page.getByTestId("sql-result").locator("tbody tr").first().locator("td:not(.rownum)").first();
     const text = (await cell.textContent({ timeout: 2_000 }).catch(() => null))?.trim();
     if (text === expected) return Date.now() - started;
     if (Date.now() - started > timeoutMs) throw new Error(`"${sql}" gave ${text}, not ${expected}, after ${timeoutMs} ms`);
