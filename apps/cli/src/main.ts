@@ -12,6 +12,8 @@ const USAGE = `Usage: npm run tide -- <command> [--format table|json|csv]
   jobs list                    all jobs and their state
   jobs show NAME               one job: state, last error, tables
   jobs pause|resume|stop NAME
+  jobs resnapshot NAME         copy every table again (the remedy when the binlog was purged)
+  jobs verify NAME [--table db.table]   compare source and warehouse; waits for the result
   tables                       warehouse tables and row counts
   sql "SELECT ..."             run a query on the warehouse (--max-rows N)
 
@@ -22,12 +24,14 @@ interface Args {
   positional: string[];
   format: OutputFormat;
   maxRows: number;
+  table: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   let format: OutputFormat = "table";
   let maxRows = 1000;
+  let table: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -39,6 +43,8 @@ function parseArgs(argv: string[]): Args {
       const f = value();
       if (f !== "table" && f !== "json" && f !== "csv") throw new CliError(`--format must be table, json or csv, not "${f}"`);
       format = f;
+    } else if (arg.startsWith("--table")) {
+      table = value();
     } else if (arg.startsWith("--max-rows")) {
       maxRows = Number(value());
     } else if (arg === "-h" || arg === "--help") {
@@ -47,7 +53,7 @@ function parseArgs(argv: string[]): Args {
       positional.push(arg);
     }
   }
-  return { positional, format, maxRows };
+  return { positional, format, maxRows, table };
 }
 
 async function jobId(client: TideClient, name: string | undefined): Promise<number> {
@@ -56,7 +62,7 @@ async function jobId(client: TideClient, name: string | undefined): Promise<numb
 }
 
 async function run(argv: string[]): Promise<string> {
-  const { positional, format, maxRows } = parseArgs(argv);
+  const { positional, format, maxRows, table: tableArg } = parseArgs(argv);
   const [group, action, target] = positional;
   if (!group || group === "help") return USAGE;
   if (format === "csv" && group !== "sql") throw new CliError("--format csv is for `sql`; use table or json");
@@ -103,6 +109,41 @@ async function run(argv: string[]): Promise<string> {
     await client.jobs[action].mutate({ id });
     const job = await client.jobs.get.query({ id });
     return render(fields({ job: job.name, desired: job.desiredState }), format, { name: job.name, desiredState: job.desiredState });
+  }
+  if (group === "jobs" && action === "resnapshot") {
+    const id = await jobId(client, target);
+    await client.jobs.resnapshot.mutate({ id });
+    return render(fields({ job: target, action: "re-snapshot requested" }), format, { ok: true });
+  }
+  if (group === "jobs" && action === "verify") {
+    const id = await jobId(client, target);
+    const { verificationIds } = await client.jobs.verify.mutate({ id, table: tableArg });
+    const wanted = new Set(verificationIds);
+    for (;;) {
+      const job = await client.jobs.get.query({ id });
+      const results = job.tables.filter((t) => t.verification && wanted.has(t.verification.id));
+      const running = results.filter((t) => !["equal", "different", "failed"].includes(t.verification!.status));
+      if (results.length === wanted.size && running.length === 0) {
+        const rows = results.map((t) => [
+          `${t.sourceDatabase}.${t.sourceTable}`,
+          t.verification!.status,
+          t.verification!.sourceRows,
+          t.verification!.warehouseRows,
+          t.verification!.message ?? "",
+        ]);
+        const out = render({ columns: ["table", "result", "source rows", "warehouse rows", "details"], rows }, format, results.map((t) => t.verification));
+        if (results.some((t) => t.verification!.status !== "equal")) {
+          process.exitCode = 3;
+        }
+        return out;
+      }
+      if (format === "table") {
+        const done = results.reduce((n, t) => n + t.verification!.chunksDone, 0);
+        const total = results.reduce((n, t) => n + t.verification!.chunksTotal, 0);
+        process.stderr.write(`\rverifying: ${done}/${total || "?"} key ranges`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
   if (group === "tables") {
     const tables = await client.warehouse.tables.query();

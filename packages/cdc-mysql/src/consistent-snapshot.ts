@@ -36,11 +36,22 @@ export class ConsistentSnapshot {
   }
 
   /** Streams every row of a table in batches; the next batch is read only after `onBatch` settles (bounded memory). */
-  async readTable(schema: TableSchema, batchRows: number, onBatch: (rows: Row[]) => Promise<void>): Promise<number> {
+  async readTable(
+    schema: TableSchema,
+    batchRows: number,
+    onBatch: (rows: Row[]) => Promise<void>,
+    /** Only rows whose integer key column lies in [from, to). */
+    range?: { column: string; from: bigint; to: bigint },
+  ): Promise<number> {
     const normalise = rowNormaliser(schema.columns);
     const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
-    const sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)}`;
-    const stream = this.raw.query({ sql, rowsAsArray: false }).stream({ highWaterMark: Math.min(batchRows, 5_000) });
+    let sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)}`;
+    const values: string[] = [];
+    if (range) {
+      sql += ` WHERE ${quoteIdent(range.column)} >= ? AND ${quoteIdent(range.column)} < ?`;
+      values.push(range.from.toString(), range.to.toString());
+    }
+    const stream = this.raw.query({ sql, values, rowsAsArray: false }).stream({ highWaterMark: Math.min(batchRows, 5_000) });
     let batch: Row[] = [];
     let total = 0;
     try {

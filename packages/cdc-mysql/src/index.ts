@@ -5,3 +5,4 @@ export { discoverTables, readTableSchema } from "./discovery";
 export { ConsistentSnapshot } from "./consistent-snapshot";
 export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 export { normaliserFor, rowNormaliser } from "./values";
+export { tableStats } from "./table-stats";

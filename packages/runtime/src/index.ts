@@ -6,3 +6,5 @@ export { createLogger, type Logger } from "./logger";
 export { Backoff, sleep } from "./backoff";
 export { CheckpointCoordinator, labelPrefix, type CheckpointDetails, type CompletedCheckpoint } from "./checkpoint-coordinator";
 export { armCrashPoints, crashPoint, CRASH_POINTS, type CrashPoint } from "./crash-points";
+export { verifyTable, type KeyRangeDifference } from "./verifier";
+export { digestRows, canonicalRow } from "./row-digest";

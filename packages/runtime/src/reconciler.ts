@@ -5,6 +5,7 @@ import type { PrismaClient } from "@tide/db";
 import { DESIRED_STATES, type DesiredState } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { JobRunner } from "./job-runner";
+import { verifyTable } from "./verifier";
 import type { JobStore } from "./job-store";
 import type { Logger } from "./logger";
 
@@ -25,6 +26,8 @@ export class Reconciler {
   private ticking: Promise<void> | undefined;
   private again = false;
   private lastPersist = 0;
+  private verifying: Promise<void> | undefined;
+  private verificationsRequeued = false;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -95,6 +98,44 @@ export class Reconciler {
       }
     }
     this.sampleMetrics();
+    await this.startNextVerification();
+  }
+
+  /** Verifications run one at a time, in the order they were asked for. */
+  private async startNextVerification(): Promise<void> {
+    const { prisma, store, warehouse, log } = this.deps;
+    if (!this.verificationsRequeued) {
+      // A verification cut short by a worker restart starts over.
+      await prisma.verification.updateMany({ where: { status: "running" }, data: { status: "requested", chunksDone: 0 } });
+      this.verificationsRequeued = true;
+    }
+    if (this.verifying) return;
+    const next = await prisma.verification.findFirst({ where: { status: "requested" }, orderBy: { id: "asc" } });
+    if (!next) return;
+    const job = await store.load(next.jobId);
+    const table = await prisma.syncJobTable.findFirst({
+      where: { jobId: next.jobId, sourceDatabase: next.sourceDatabase, sourceTable: next.sourceTable },
+    });
+    if (!job || !table) {
+      await prisma.verification.update({ where: { id: next.id }, data: { status: "failed", message: "The job or table no longer exists", finishedAt: new Date() } });
+      return;
+    }
+    this.verifying = verifyTable(
+      prisma,
+      warehouse,
+      {
+        verificationId: next.id,
+        source: job.source,
+        database: table.sourceDatabase,
+        table: table.sourceTable,
+        sinkTable: table.sinkTable,
+        keyColumns: table.keyColumns as string[],
+      },
+      log.child({ job: job.name }),
+    ).finally(() => {
+      this.verifying = undefined;
+      this.nudge();
+    });
   }
 
   private startRunner(jobId: number, name: string): void {

@@ -170,11 +170,27 @@ export class Warehouse {
 
   /** Every row in the encoding the source reader produces (for comparisons and verification). */
   async readAll(schema: string, table: string): Promise<Row[]> {
+    return this.readRows(schema, table);
+  }
+
+  /** Rows whose integer key column lies in [from, to), in the source reader's encoding. */
+  async readKeyRange(schema: string, table: string, keyColumn: string, from: bigint, to: bigint): Promise<Row[]> {
+    return this.readRows(schema, table, `${quoteIdent(keyColumn)} >= ${from} AND ${quoteIdent(keyColumn)} < ${to}`);
+  }
+
+  /** Exact row count of a table. */
+  async countRows(schema: string, table: string): Promise<number> {
+    const rows = await this.writerRead(`SELECT count(*) FROM ${qualified(schema, table)}`, []);
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
+  /** `where` is built by this class from validated values only. */
+  private async readRows(schema: string, table: string, where?: string): Promise<Row[]> {
     const spec = await this.tableSpec(schema, table);
     const conn = await this.instance.connect();
     try {
       const select = spec.columns.map((c) => `${readExpression(quoteIdent(c.name), planColumn(c.mysqlType))} AS ${quoteIdent(c.name)}`);
-      const reader = await conn.runAndReadAll(`SELECT ${select.join(", ")} FROM ${qualified(schema, table)}`);
+      const reader = await conn.runAndReadAll(`SELECT ${select.join(", ")} FROM ${qualified(schema, table)}${where ? ` WHERE ${where}` : ""}`);
       const plans = spec.columns.map((c) => [c.name, planColumn(c.mysqlType)] as const);
       return reader.getRowObjectsJS().map((raw) => {
         const row: Row = {};

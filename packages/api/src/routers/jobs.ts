@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFoundError, parsePipelineYaml, type JobMetricsSample } from "@tide/contracts";
 import type { ApiContext } from "../context";
-import { applyJob, createJob, exportYaml } from "../job-service";
+import { applyJob, createJob, exportYaml, requestResnapshot } from "../job-service";
 import { procedureFor, router } from "../trpc";
 
 const JobRef = z.object({ id: z.number().int().positive() });
@@ -45,6 +45,24 @@ export const jobsRouter = router({
     .input(JobRef)
     .query(async ({ ctx, input }) => {
       const job = await findJob(ctx, input.id);
+      const verifications = await ctx.services.prisma.verification.findMany({ where: { jobId: job.id }, orderBy: { id: "desc" }, take: 200 });
+      const lastVerification = (db: string, table: string) => {
+        const v = verifications.find((x) => x.sourceDatabase === db && x.sourceTable === table);
+        return v
+          ? {
+              id: v.id,
+              status: v.status as "requested" | "running" | "equal" | "different" | "failed",
+              sourceRows: v.sourceRows === null ? null : Number(v.sourceRows),
+              warehouseRows: v.warehouseRows === null ? null : Number(v.warehouseRows),
+              chunksDone: v.chunksDone,
+              chunksTotal: v.chunksTotal,
+              differences: (v.differences ?? []) as { from: string; to: string; sourceRows: number; warehouseRows: number; sampleKeys: string[] }[],
+              message: v.message,
+              requestedAt: v.requestedAt.toISOString(),
+              finishedAt: v.finishedAt?.toISOString() ?? null,
+            }
+          : null;
+      };
       return {
         id: job.id,
         name: job.name,
@@ -67,6 +85,7 @@ export const jobsRouter = router({
             phase: t.phase as "pending" | "snapshotting" | "streaming" | "failed",
             rowsCopied: Number(t.rowsCopied),
             rowsEstimate: t.rowsEstimate === null ? null : Number(t.rowsEstimate),
+            verification: lastVerification(t.sourceDatabase, t.sourceTable),
           })),
       };
     }),
@@ -100,6 +119,35 @@ export const jobsRouter = router({
   pause: procedureFor("editor").input(JobRef).mutation(({ ctx, input }) => setDesired(ctx, input.id, "paused")),
   resume: procedureFor("editor").input(JobRef).mutation(({ ctx, input }) => setDesired(ctx, input.id, "running")),
   stop: procedureFor("editor").input(JobRef).mutation(({ ctx, input }) => setDesired(ctx, input.id, "stopped")),
+
+  /** Forgets the job's checkpoints so it snapshots every table again: the remedy for a purged binlog. */
+  resnapshot: procedureFor("editor")
+    .input(JobRef)
+    .mutation(async ({ ctx, input }) => {
+      await findJob(ctx, input.id);
+      await requestResnapshot(ctx.services.prisma, input.id);
+      await ctx.services.worker.nudge();
+      return { ok: true };
+    }),
+
+  /** Asks the worker to compare source and warehouse, for one table (`db.table`) or all of the job's. */
+  verify: procedureFor("viewer")
+    .input(JobRef.extend({ table: z.string().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const job = await findJob(ctx, input.id);
+      const tables = job.tables.filter((t) => !input.table || `${t.sourceDatabase}.${t.sourceTable}` === input.table);
+      if (tables.length === 0) throw new NotFoundError(input.table ? `The job has no table ${input.table}` : "The job has no tables yet");
+      const created = [];
+      for (const t of tables) {
+        created.push(
+          await ctx.services.prisma.verification.create({
+            data: { jobId: job.id, sourceDatabase: t.sourceDatabase, sourceTable: t.sourceTable, status: "requested" },
+          }),
+        );
+      }
+      await ctx.services.worker.nudge();
+      return { verificationIds: created.map((v) => v.id) };
+    }),
 
   metricsHistory: procedureFor("viewer")
     .input(JobRef)
