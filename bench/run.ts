@@ -2,6 +2,7 @@
 // writes its figures to bench/results/<name>.json and the table in bench/RESULTS.md.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { freshnessBenchmark } from "./freshness.bench";
 import { syncBenchmark } from "./sync.bench";
 
 export interface BenchResult {
@@ -11,7 +12,7 @@ export interface BenchResult {
   figures: { label: string; value: number; unit: string; note?: string }[];
 }
 
-const BENCHMARKS: Record<string, () => Promise<BenchResult>> = { sync: syncBenchmark };
+const BENCHMARKS: Record<string, () => Promise<BenchResult>> = { sync: syncBenchmark, freshness: freshnessBenchmark };
 const RESULTS = join(import.meta.dirname, "results");
 
 const name = process.argv[2];
@@ -34,7 +35,7 @@ const sections = readdirSync(RESULTS)
     "",
     "| figure | value | unit | note |",
     "|---|---:|---|---|",
-    ...r.figures.map((f) => `| ${f.label} | ${f.value.toLocaleString("en-US", { maximumFractionDigits: 2 })} | ${f.unit} | ${f.note ?? ""} |`),
+    ...r.figures.map((f) => `| ${f.label} | ${f.value === null || Number.isNaN(f.value) ? "n/a" : f.value.toLocaleString("en-US", { maximumFractionDigits: 2 })} | ${f.unit} | ${f.note ?? ""} |`),
   ].join("\n"));
 writeFileSync(join(import.meta.dirname, "RESULTS.md"), `# Benchmark results\n\nFigures from the last run of each benchmark (raw JSON in bench/results/).\n\n${sections.join("\n\n")}\n`);
 console.table(result.figures);

@@ -47,7 +47,7 @@ test("verify reports no difference after a random workload, chunk by chunk", asy
 test("a row deleted behind Tide's back is found and its key range named", async () => {
   await stack.stopWorker();
   const warehouse = await Warehouse.open(join(stack.env.TIDE_DATA_DIR!, "warehouse.duckdb"));
-  const [[exists]] = (await warehouse.query("SELECT count(*) FROM ods.items WHERE id = 77777")).rows as string[][];
+  const exists = (await warehouse.query("SELECT count(*) FROM ods.items WHERE id = 77777")).rows[0]?.[0];
   assert.equal(exists, "1");
   // The warehouse's own API is read-only; go around it as an intruder would.
   await (warehouse as unknown as { writer: { run(sql: string): Promise<unknown> } }).writer.run("DELETE FROM ods.items WHERE id = 77777");
