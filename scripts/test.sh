@@ -10,7 +10,7 @@ bash scripts/ensure-deps.sh --browser || exit 1
 mkdir -p .test-data
 started=$(date +%s)
 shopt -s nullglob
-unit_files=(packages/*/test/*.test.ts apps/*/test/*.test.ts)
+unit_files=(packages/*/test/*.test.ts apps/*/test/*.test.ts scripts/test/*.test.ts)
 echo "tide: ${#unit_files[@]} unit and integration test files"
 node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
   --test-reporter=spec --test-reporter-destination=stdout \

@@ -23,10 +23,12 @@ export class ProcessSupervisor {
 
   constructor(private readonly onEvent: (message: string) => void = (m) => console.log(m)) {}
 
-  start(spec: SupervisedProcess, attempt = 0): void {
+  start(spec: SupervisedProcess, attempt = 0, previousExit?: string): void {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     const log = createWriteStream(spec.logFile, { flags: "a" });
-    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    // The restarted process learns why its predecessor ended (the worker shows it in the console).
+    const env = previousExit ? { ...spec.env, TIDE_SUPERVISOR_LAST_EXIT: previousExit } : spec.env;
+    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.children.set(spec.name, child);
@@ -37,10 +39,12 @@ export class ProcessSupervisor {
       // A process that ran a minute or more starts over at the shortest delay.
       const nextAttempt = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(nextAttempt, 6));
-      this.onEvent(`${spec.name} exited (${signal ?? `code ${code}`}); ${spec.restart === false ? "not restarting" : `restarting in ${delay} ms`} — see ${spec.logFile}`);
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.onEvent(`${spec.name} ${how}; ${spec.restart === false ? "not restarting" : `restarting in ${delay} ms`} — see ${spec.logFile}`);
       if (spec.restart === false) return;
+      const reason = `The ${spec.name} process (pid ${child.pid}) ${how} at ${new Date().toISOString()}; the supervisor restarted it.`;
       setTimeout(() => {
-        if (!this.stopping) this.start(spec, nextAttempt);
+        if (!this.stopping) this.start(spec, nextAttempt, reason);
       }, delay);
     });
   }

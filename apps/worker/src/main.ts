@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const store = new JobStore(prisma, new SecretBox(config.secretKey));
   armCrashPoints(config.testCrashPoints);
   const reconciler = new Reconciler({ prisma, warehouse, store, log, checkpointIntervalMs: config.checkpointIntervalMs });
-  const heartbeat = new WorkerHeartbeat(prisma, config.workerName, startedAtMs);
+  const heartbeat = new WorkerHeartbeat(prisma, config.workerName, startedAtMs, config.supervisorLastExit);
   await heartbeat.start();
 
   const server = createInternalApi({ secret: config.internalSecret, warehouse, reconciler, startedAtMs });

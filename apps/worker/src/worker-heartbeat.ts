@@ -11,6 +11,8 @@ export class WorkerHeartbeat {
     private readonly prisma: PrismaClient,
     private readonly name: string,
     private readonly startedAtMs: number,
+    /** From the supervisor: how the previous process ended, when it knows. */
+    private readonly supervisorLastExit?: string,
   ) {}
 
   async start(): Promise<void> {
@@ -28,7 +30,7 @@ export class WorkerHeartbeat {
         restarts: { increment: crashed ? 1 : 0 },
         ...(crashed
           ? {
-              lastExitReason: `The previous worker process (pid ${previous.pid}) died without shutting down; its last heartbeat was ${previous.heartbeatAt.toISOString()}. Jobs resumed from their checkpoints.`,
+              lastExitReason: `${this.supervisorLastExit ?? `The previous worker process (pid ${previous.pid}) died without shutting down.`} Its last heartbeat was ${previous.heartbeatAt.toISOString()}; jobs resumed from their checkpoints.`,
             }
           : {}),
       },
