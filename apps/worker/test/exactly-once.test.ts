@@ -72,4 +72,22 @@ test("every crash point and 20 random kill -9s leave the warehouse equal to the 
   }
   const status = await stack.prisma.workerStatus.findUniqueOrThrow({ where: { id: "default" } });
   assert.ok(status.restarts >= 25, `restarts recorded: ${status.restarts}`);
+
+  // And the users' own check agrees: Verify finds no difference.
+  await stack.startWorker();
+  const requested = await Promise.all(
+    [
+      [items, "items"],
+      [items, "events"],
+      [big, "big"],
+    ].map(([jobId, table]) => stack.prisma.verification.create({ data: { jobId: jobId as number, sourceDatabase: "shop", sourceTable: table as string, status: "requested" } })),
+  );
+  for (const r of requested) {
+    let v = r;
+    while (!["equal", "different", "failed"].includes(v.status)) {
+      await sleep(200);
+      v = await stack.prisma.verification.findUniqueOrThrow({ where: { id: r.id } });
+    }
+    assert.equal(v.status, "equal", `${v.sourceTable}: ${v.message}`);
+  }
 });
