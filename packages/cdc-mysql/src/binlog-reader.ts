@@ -19,6 +19,8 @@ export interface BinlogReaderOptions {
 
 /** Rows held before the connection is paused until a poll drains them. */
 const PAUSE_ABOVE_ROWS = 50_000;
+/** An open transaction larger than this is handed out in pieces (see SourceTransaction.partial). */
+const PIECE_ROWS = 20_000;
 const START_TIMEOUT_MS = 15_000;
 
 interface OpenTransaction {
@@ -30,6 +32,8 @@ export class BinlogReader {
   private zongji: ZongJi | undefined;
   private file: string;
   private pos: number;
+  /** The resume point: just after the last complete transaction (or rotate). */
+  private committed: BinlogPosition;
   private open: OpenTransaction | undefined;
   private readonly ready: SourceTransaction[] = [];
   private readyRows = 0;
@@ -41,6 +45,7 @@ export class BinlogReader {
   constructor(private readonly options: BinlogReaderOptions) {
     this.file = options.startAt.file;
     this.pos = options.startAt.pos;
+    this.committed = { file: this.file, pos: this.pos };
   }
 
   /** Where the reader is: the end of the last event it has read. */
@@ -209,6 +214,24 @@ export class BinlogReader {
       table.changes.push(change);
     }
     this.open.rows += event.rows.length;
+    if (this.open.rows >= PIECE_ROWS) this.emitPiece(event.timestamp);
+  }
+
+  /** Hands out the rows of the open transaction so far, keeping memory bounded for huge transactions. */
+  private emitPiece(timestampMs: number): void {
+    const open = this.open!;
+    this.ready.push({ partial: true, position: { ...this.committed }, commitTimeMs: timestampMs, tables: [...open.tables.values()] });
+    this.readyRows += open.rows;
+    this.open = { tables: new Map(), rows: 0 };
+    this.pauseIfFull();
+    this.wake?.();
+  }
+
+  private pauseIfFull(): void {
+    if (!this.paused && this.readyRows > PAUSE_ABOVE_ROWS) {
+      this.paused = true;
+      this.zongji?.connection?.pause();
+    }
   }
 
   /** Every ALTER gives a table a new table id, so per-id caching is safe across schema changes. */
@@ -234,24 +257,23 @@ export class BinlogReader {
     this.open = undefined;
     const tables = open ? [...open.tables.values()] : [];
     const position: BinlogPosition = { file: this.file, pos: this.pos };
+    this.committed = position;
     const last = this.ready[this.ready.length - 1];
     // Runs of transactions on other tables only move the position: keep one.
-    if (tables.length === 0 && last && last.tables.length === 0) {
+    if (tables.length === 0 && last && last.tables.length === 0 && !last.partial) {
       last.position = position;
       last.commitTimeMs = timestampMs;
     } else {
       this.ready.push({ position, commitTimeMs: timestampMs, tables });
       this.readyRows += open?.rows ?? 0;
     }
-    if (!this.paused && this.readyRows > PAUSE_ABOVE_ROWS) {
-      this.paused = true;
-      this.zongji?.connection?.pause();
-    }
+    this.pauseIfFull();
     this.wake?.();
   }
 }
 
 interface RowsEventLike {
+  timestamp: number;
   getEventName(): string;
   tableId: number;
   tableMap: Record<number, TableMapEntry>;

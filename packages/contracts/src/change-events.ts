@@ -26,6 +26,12 @@ export interface TableChanges {
  * `position` is where to resume to skip this transaction (the event after its commit).
  */
 export interface SourceTransaction {
+  /**
+   * Set on the pieces of a transaction too large to hold in memory: more rows of
+   * the same transaction follow, and `position` is still the last commit's (a
+   * consumer must not checkpoint until the piece without `partial` arrives).
+   */
+  partial?: boolean;
   position: BinlogPosition;
   /** Source commit time, ms since epoch (binlog timestamps have 1 s resolution). */
   commitTimeMs: number;

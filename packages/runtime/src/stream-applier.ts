@@ -35,6 +35,8 @@ export async function streamChanges(args: {
   await reader.start();
   let position: BinlogPosition = args.from;
   let checkpointed = formatPosition(position);
+  // Inside a transaction handed out in pieces: no checkpoint until its last piece.
+  let midTransaction = false;
   const checkpoint = async () => {
     const started = performance.now();
     const visible = await coordinator.checkpoint(position);
@@ -63,14 +65,16 @@ export async function streamChanges(args: {
         const last = transactions[transactions.length - 1]!;
         for (const { target, changes } of byTable.values()) await coordinator.write(target, changes, last.commitTimeMs);
         position = last.position;
+        midTransaction = last.partial === true;
         metrics.caughtUp = false;
       } else {
         metrics.caughtUp = coordinator.pending === 0;
       }
-      if (coordinator.due() && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
+      if (!midTransaction && coordinator.due() && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
     }
-    // A clean stop completes the interval in hand, so nothing is redone on resume.
-    if (coordinator.pending > 0 || formatPosition(position) !== checkpointed) await checkpoint();
+    // A clean stop completes the interval in hand, so nothing is redone on resume
+    // (unless it stopped inside a huge transaction: that is read again).
+    if (!midTransaction && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
   } finally {
     await reader.stop().catch((error: unknown) => log.warn("binlog reader did not stop cleanly", { error }));
   }

@@ -33,10 +33,16 @@ export class Warehouse {
     private readonly writer: DuckDBConnection,
   ) {}
 
-  static async open(path: string): Promise<Warehouse> {
+  static async open(path: string, options: { memoryLimit?: string } = {}): Promise<Warehouse> {
     mkdirSync(dirname(path), { recursive: true });
-    // No file or network access from SQL: users' queries must not read the server's files.
-    const instance = await DuckDBInstance.create(path, { enable_external_access: "false" });
+    const instance = await DuckDBInstance.create(path, {
+      // DuckDB takes 80% of RAM by default; the worker shares the machine. Big folds spill to disk.
+      // (Order matters: temp_directory cannot be set once external access is off.)
+      temp_directory: `${path}.tmp`,
+      memory_limit: options.memoryLimit ?? "512MB",
+      // No file or network access from SQL: users' queries must not read the server's files.
+      enable_external_access: "false",
+    });
     const writer = await instance.connect();
     await writer.run("SET index_scan_max_count = 100000");
     await writer.run("CREATE SCHEMA IF NOT EXISTS _tide");
