@@ -22,6 +22,8 @@ const PAUSE_ABOVE_ROWS = 50_000;
 /** An open transaction larger than this is handed out in pieces (see SourceTransaction.partial). */
 const PIECE_ROWS = 20_000;
 const START_TIMEOUT_MS = 15_000;
+/** The server sends a heartbeat after this much idle time, so a silent connection is noticed and lag stays honest. */
+export const HEARTBEAT_MS = 1_000;
 
 interface OpenTransaction {
   tables: Map<string, TableChanges>;
@@ -41,6 +43,12 @@ export class BinlogReader {
   private failure: SourceError | undefined;
   private wake: (() => void) | undefined;
   private readonly normalisers = new Map<number, (raw: Record<string, unknown>) => Row>();
+  /** When the server last sent anything (an event or a heartbeat), ms since epoch. */
+  lastContactMs = Date.now();
+  /** Receive time minus source timestamp of the newest row event (Flink CDC's fetch delay). */
+  fetchLagMs = 0;
+  /** Binlog bytes received. */
+  bytesReceived = 0;
 
   constructor(private readonly options: BinlogReaderOptions) {
     this.file = options.startAt.file;
@@ -57,6 +65,13 @@ export class BinlogReader {
   async start(): Promise<void> {
     const zongji = new ZongJi(connectionOptions(this.options.source));
     this.zongji = zongji;
+    // Ask for heartbeats on the dump connection; the query is queued ahead of the dump command.
+    const internals = zongji as unknown as { _establishConnection(dsn: unknown): void; connection: { query(sql: string, cb: () => void): void } };
+    const establish = internals._establishConnection.bind(zongji);
+    internals._establishConnection = (dsn) => {
+      establish(dsn);
+      internals.connection.query(`SET @master_heartbeat_period = ${HEARTBEAT_MS * 1_000_000}`, () => undefined);
+    };
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new SourceError("transient", "timeout", "The binlog stream did not start within 15 s")), START_TIMEOUT_MS);
       const settle = (error?: unknown) => {
@@ -82,7 +97,7 @@ export class BinlogReader {
       serverId: this.options.serverId,
       filename: this.options.startAt.file,
       position: this.options.startAt.pos,
-      includeEvents: ["rotate", "mariadbgtid", "gtid", "query", "xid", "tablemap", "writerows", "updaterows", "deleterows", "xaprepare"],
+      includeEvents: ["rotate", "mariadbgtid", "gtid", "query", "xid", "tablemap", "writerows", "updaterows", "deleterows", "xaprepare", "heartbeat"],
     });
     await started;
   }
@@ -146,7 +161,11 @@ export class BinlogReader {
   }
 
   private handle(event: AnyBinlogEvent): void {
+    this.lastContactMs = Date.now();
+    this.bytesReceived += event.size ?? 0;
     switch (event.getEventName()) {
+      case "heartbeat":
+        return;
       case "rotate": {
         const rotate = event as Extract<AnyBinlogEvent, { getEventName(): "rotate" }>;
         // The dump opens with a rotate to the start file, which may name an earlier offset: never move back.
@@ -154,7 +173,7 @@ export class BinlogReader {
         this.file = rotate.binlogName;
         this.pos = rotate.position;
         // Outside a transaction a rotate is a safe place to resume from.
-        if (!this.open) this.commit(Date.now());
+        if (!this.open) this.commit(rotate.timestamp);
         return;
       }
       case "mariadbgtid":
@@ -182,6 +201,7 @@ export class BinlogReader {
       case "writerows":
       case "updaterows":
       case "deleterows":
+        this.fetchLagMs = Math.max(0, this.lastContactMs - event.timestamp);
         this.collectRows(event as RowsEventLike);
         break;
       default:

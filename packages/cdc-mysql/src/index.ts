@@ -6,3 +6,4 @@ export { ConsistentSnapshot } from "./consistent-snapshot";
 export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 export { normaliserFor, rowNormaliser } from "./values";
 export { tableStats } from "./table-stats";
+export { currentPosition, findPositionAt } from "./positions";

@@ -112,3 +112,13 @@ test("a position the source no longer has fails with the missing file named and 
   });
   await reader.stop();
 });
+
+test("an idle source keeps sending heartbeats, so a live connection is told from a dead one", async () => {
+  const reader = new BinlogReader({ source, serverId: 9004, startAt: await masterPosition(), includeTable: () => true });
+  await reader.start();
+  const first = reader.lastContactMs;
+  await new Promise((r) => setTimeout(r, 2_600));
+  await reader.poll(10, 0);
+  await reader.stop();
+  assert.ok(reader.lastContactMs > first + 1_500, `last contact ${reader.lastContactMs - first} ms after start`);
+});

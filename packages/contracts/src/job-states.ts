@@ -10,10 +10,11 @@ export const JOB_STATES = [
   "paused", // stopped on request, resumes from its checkpoint
   "stopped",
   "failed", // a fault it cannot get past; lastError says why and what to do
+  "finished", // a snapshot-only job that has copied its tables
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const TABLE_PHASES = ["pending", "snapshotting", "streaming", "failed"] as const;
+export const TABLE_PHASES = ["pending", "snapshotting", "streaming", "failed", "finished"] as const;
 export type TablePhase = (typeof TABLE_PHASES)[number];
 
 export const TABLE_MODELS = ["unique", "duplicate"] as const;
@@ -29,6 +30,7 @@ export function isActive(state: JobState): boolean {
     case "paused":
     case "stopped":
     case "failed":
+    case "finished":
       return false;
   }
 }

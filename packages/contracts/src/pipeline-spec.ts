@@ -11,6 +11,9 @@ export const SinkTableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, "must look like layer.table, e.g. ods.orders");
 
+export const STARTUP_MODES = ["initial", "latest-offset", "specific-offset", "timestamp", "snapshot"] as const;
+export type StartupMode = (typeof STARTUP_MODES)[number];
+
 export const MySqlSourceSpec = z.object({
   type: z.literal("mysql"),
   hostname: z.string().min(1, "hostname is required"),
@@ -22,10 +25,30 @@ export const MySqlSourceSpec = z.object({
   tables: z.string().min(1, "select at least one table"),
   /** Binlog replica server id; Tide assigns a unique one when absent. */
   "server-id": z.coerce.number().int().min(1).max(4294967295).optional(),
-  /** Only `initial` (snapshot then binlog) for now. */
-  "scan.startup.mode": z.enum(["initial"]).default("initial"),
+  /**
+   * Flink CDC's startup modes: `initial` (snapshot, then the binlog), `latest-offset` (binlog
+   * only, from now), `specific-offset` (binlog from a file and position), `timestamp` (binlog
+   * from the first transaction at or after a time), `snapshot` (copy once, then finish).
+   */
+  "scan.startup.mode": z.enum(STARTUP_MODES).default("initial"),
+  "scan.startup.specific-offset.file": z.string().regex(/^[\w.-]+\.\d+$/, "a binlog file name such as mysql-bin.000003").optional(),
+  "scan.startup.specific-offset.pos": z.coerce.number().int().min(4).optional(),
+  "scan.startup.timestamp-millis": z.coerce.number().int().min(0).optional(),
 });
 export type MySqlSourceSpec = z.infer<typeof MySqlSourceSpec>;
+
+/** The options a startup mode needs, checked together (zod cannot say "required when"). */
+function checkStartupOptions(source: MySqlSourceSpec, ctx: z.RefinementCtx): void {
+  const mode = source["scan.startup.mode"];
+  const need = (key: keyof MySqlSourceSpec, what: string) => {
+    if (source[key] === undefined) ctx.addIssue({ code: "custom", path: ["source", key], message: `${what} is needed for scan.startup.mode ${mode}` });
+  };
+  if (mode === "specific-offset") {
+    need("scan.startup.specific-offset.file", "the binlog file");
+    need("scan.startup.specific-offset.pos", "the binlog position");
+  }
+  if (mode === "timestamp") need("scan.startup.timestamp-millis", "the start time in milliseconds since 1970");
+}
 
 export const SinkSpec = z.object({
   /** `embedded` is the DuckDB warehouse inside the worker; `doris` comes later. */
@@ -49,7 +72,8 @@ export const TransformSpec = z.object({
 });
 export type TransformSpec = z.infer<typeof TransformSpec>;
 
-export const PipelineSpec = z.object({
+export const PipelineSpec = z
+  .object({
   source: MySqlSourceSpec,
   sink: SinkSpec.default({ type: "embedded" }),
   route: z.array(RouteSpec).default([]),
@@ -62,7 +86,8 @@ export const PipelineSpec = z.object({
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '-' and '.' only"),
     parallelism: z.coerce.number().int().min(1).default(1),
   }),
-});
+})
+  .superRefine((spec, ctx) => checkStartupOptions(spec.source, ctx));
 export type PipelineSpec = z.infer<typeof PipelineSpec>;
 export type PipelineSpecInput = z.input<typeof PipelineSpec>;
 

@@ -38,6 +38,8 @@ export interface JobMetricsSample {
   state: string;
   /** Source commit to warehouse commit of the newest applied transaction, or 0 when caught up and idle. */
   lagMs: number;
+  /** Receive time minus source timestamp of the newest row event (Flink CDC's fetch delay). */
+  fetchLagMs?: number;
   /** Rows applied to the warehouse per second over the last sample interval. */
   rowsPerSec: number;
   eventsTotal: number;

@@ -16,6 +16,11 @@ export class JobMetrics {
   /** True when the reader had nothing more to give at the last apply. */
   caughtUp = false;
   position: string | undefined;
+  /** When the source last sent anything (event or heartbeat), ms. */
+  sourceContactMs: number | undefined;
+  /** Receive time minus source timestamp of the newest row event (Flink CDC's fetch delay). */
+  fetchLagMs = 0;
+  binlogBytesTotal = 0;
   commitsTotal = 0;
   applySecondsTotal = 0;
   private history: JobMetricsSample[] = [];
@@ -41,8 +46,13 @@ export class JobMetrics {
    * so a single sample can read up to ~1 s high.
    */
   lagMs(now = Date.now()): number {
+    if (this.caughtUp) {
+      // Nothing pending: the warehouse is as fresh as the last word from the source. Heartbeats
+      // arrive every second on an idle connection, so a silent one shows up as growing lag.
+      const silence = this.sourceContactMs === undefined ? 0 : now - this.sourceContactMs;
+      return silence > 3_000 ? silence : 0;
+    }
     if (this.lastAppliedCommitMs === undefined) return 0;
-    if (this.caughtUp) return Math.max(0, (this.lastAppliedAtMs ?? now) - this.lastAppliedCommitMs);
     return Math.max(0, now - this.lastAppliedCommitMs);
   }
 
@@ -56,6 +66,7 @@ export class JobMetrics {
       at: now,
       state: this.state,
       lagMs: Math.round(this.lagMs(now)),
+      fetchLagMs: Math.round(this.fetchLagMs),
       rowsPerSec: Math.round(rowsPerSec),
       eventsTotal: this.eventsTotal,
       snapshotRowsCopied: this.snapshotRowsCopied,
@@ -84,11 +95,13 @@ export function renderPrometheus(jobs: { name: string; metrics: JobMetrics }[], 
   };
   const label = (job: string) => `{job="${job.replace(/["\\\n]/g, "_")}"}`;
   metric("tide_worker_start_time_seconds", "gauge", "Start time of the worker process.", [["", process.startedAtMs / 1000]]);
-  metric("tide_job_lag_seconds", "gauge", "Source commit to warehouse commit of the newest applied change.", jobs.map((j) => [label(j.name), j.metrics.lagMs() / 1000]));
+  metric("tide_job_lag_seconds", "gauge", "Source commit to visible in the warehouse (emit delay); 0 when caught up.", jobs.map((j) => [label(j.name), j.metrics.lagMs() / 1000]));
   metric("tide_job_rows_applied_total", "counter", "Row changes applied to the warehouse from the binlog.", jobs.map((j) => [label(j.name), j.metrics.rowsAppliedTotal]));
   metric("tide_job_snapshot_rows_total", "counter", "Rows copied by the snapshot.", jobs.map((j) => [label(j.name), j.metrics.snapshotRowsCopied]));
   metric("tide_job_commits_total", "counter", "Warehouse transactions committed.", jobs.map((j) => [label(j.name), j.metrics.commitsTotal]));
   metric("tide_job_apply_seconds_total", "counter", "Time spent applying changes in the warehouse.", jobs.map((j) => [label(j.name), j.metrics.applySecondsTotal]));
+  metric("tide_job_fetch_lag_seconds", "gauge", "Receive time minus source timestamp of the newest row event (fetch delay).", jobs.map((j) => [label(j.name), j.metrics.fetchLagMs / 1000]));
+  metric("tide_job_binlog_bytes_total", "counter", "Binlog bytes received from the source.", jobs.map((j) => [label(j.name), j.metrics.binlogBytesTotal]));
   metric("tide_job_streaming", "gauge", "1 while the job follows the binlog.", jobs.map((j) => [label(j.name), j.metrics.state === "streaming" ? 1 : 0]));
   return `${lines.join("\n")}\n`;
 }

@@ -2,8 +2,8 @@
 // previous run left behind, snapshot the tables if the job has no checkpoint
 // yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff; anything else
 // stops the job in the failed state with a message for the user.
-import { discoverTables } from "@tide/cdc-mysql";
-import { resolveTables, type SinkTableSpec, type TableSchema } from "@tide/contracts";
+import { currentPosition, discoverTables, findPositionAt } from "@tide/cdc-mysql";
+import { resolveTables, type BinlogPosition, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
 import { classifyFault } from "./fault-classifier";
@@ -101,22 +101,36 @@ export class JobRunner {
       if (checkpoint) {
         this.log.warn("table selection changed since the last snapshot; snapshotting again", { before: checkpoint.tables, after: wanted });
       }
-      this.metrics.state = "snapshotting";
-      await store.setState(job.id, "snapshotting", null);
-      const position = await copySnapshot({
-        jobId: job.id,
-        source: job.source,
-        tables,
-        warehouse,
-        store,
-        metrics: this.metrics,
-        log: this.log,
-        signal: this.abort.signal,
-      });
-      if (this.abort.signal.aborted) return;
-      // The snapshot's rows are committed; this checkpoint makes them the job's state.
-      checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position };
-      await store.saveCheckpoint(job.id, position, { seq: checkpoint.seq, labels: [], tables: wanted });
+      const startAt = await this.startPosition(job);
+      if (startAt) {
+        // Binlog-only modes: the tables start empty and fill from the chosen position.
+        for (const t of tables) await warehouse.ensureTable(t.target);
+        checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position: startAt };
+        await store.saveCheckpoint(job.id, startAt, { seq: checkpoint.seq, labels: [], tables: wanted });
+      } else {
+        this.metrics.state = "snapshotting";
+        await store.setState(job.id, "snapshotting", null);
+        const position = await copySnapshot({
+          jobId: job.id,
+          source: job.source,
+          tables,
+          warehouse,
+          store,
+          metrics: this.metrics,
+          log: this.log,
+          signal: this.abort.signal,
+        });
+        if (this.abort.signal.aborted) return;
+        // The snapshot's rows are committed; this checkpoint makes them the job's state.
+        checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position };
+        await store.saveCheckpoint(job.id, position, { seq: checkpoint.seq, labels: [], tables: wanted });
+      }
+    }
+    if (job.spec.source["scan.startup.mode"] === "snapshot") {
+      // Snapshot-only jobs are done once their copy is checkpointed.
+      this.metrics.state = "finished";
+      await store.finish(job.id);
+      return;
     }
     if (this.abort.signal.aborted) return;
 
@@ -135,6 +149,21 @@ export class JobRunner {
         for (const t of tables) await store.setTablePhase(job.id, t.schema, "streaming");
       },
     });
+  }
+
+  /** Where a binlog-only startup mode begins; undefined for the modes that snapshot first. */
+  private async startPosition(job: LoadedJob): Promise<BinlogPosition | undefined> {
+    const source = job.spec.source;
+    switch (source["scan.startup.mode"]) {
+      case "latest-offset":
+        return currentPosition(job.source);
+      case "specific-offset":
+        return { file: source["scan.startup.specific-offset.file"]!, pos: source["scan.startup.specific-offset.pos"]! };
+      case "timestamp":
+        return findPositionAt(job.source, job.serverId, source["scan.startup.timestamp-millis"]!);
+      default:
+        return undefined;
+    }
   }
 
   private async resolve(job: LoadedJob): Promise<SnapshotTable[]> {

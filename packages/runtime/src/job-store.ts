@@ -45,6 +45,12 @@ export class JobStore {
     await this.prisma.syncJob.updateMany({ where: { id: jobId }, data });
   }
 
+  /** A snapshot-only job has done its work: it stays finished (not restarted) until resumed. */
+  async finish(jobId: number): Promise<void> {
+    await this.prisma.syncJob.updateMany({ where: { id: jobId }, data: { actualState: "finished", desiredState: "stopped", lastError: null, lastErrorAt: null } });
+    await this.prisma.syncJobTable.updateMany({ where: { jobId }, data: { phase: "finished" } });
+  }
+
   /** Makes sync_job_tables match what the job resolves to now. */
   async syncTables(jobId: number, tables: (ResolvedTable & { rowsEstimate: number })[]): Promise<void> {
     const existing = await this.prisma.syncJobTable.findMany({ where: { jobId } });

@@ -87,7 +87,7 @@ export class Reconciler {
         this.runners.delete(job.id);
         await runner.stop();
         if (desired !== "running") await store.setState(job.id, desired);
-      } else if (!shouldRun && !runner && desired !== "running" && job.actualState !== desired) {
+      } else if (!shouldRun && !runner && desired !== "running" && job.actualState !== desired && job.actualState !== "finished") {
         await store.setState(job.id, desired);
       }
     }

@@ -50,6 +50,9 @@ export async function streamChanges(args: {
     await args.onStreaming();
     while (!signal.aborted) {
       const transactions = await reader.poll(MAX_BATCH_ROWS, POLL_WAIT_MS);
+      metrics.sourceContactMs = reader.lastContactMs;
+      metrics.fetchLagMs = reader.fetchLagMs;
+      metrics.binlogBytesTotal = reader.bytesReceived;
       if (transactions.length > 0) {
         const byTable = new Map<string, { target: SinkTableSpec; changes: RowChange[] }>();
         for (const tx of transactions) {

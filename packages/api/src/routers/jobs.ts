@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NotFoundError, parsePipelineYaml, type JobMetricsSample } from "@tide/contracts";
+import { NotFoundError, parsePipelineYaml, type JobMetricsSample, type TablePhase } from "@tide/contracts";
 import type { ApiContext } from "../context";
 import { applyJob, createJob, exportYaml, requestResnapshot } from "../job-service";
 import { procedureFor, router } from "../trpc";
@@ -82,7 +82,7 @@ export const jobsRouter = router({
             sinkTable: t.sinkTable,
             model: t.model as "unique" | "duplicate",
             keyColumns: t.keyColumns as string[],
-            phase: t.phase as "pending" | "snapshotting" | "streaming" | "failed",
+            phase: t.phase as TablePhase,
             rowsCopied: Number(t.rowsCopied),
             rowsEstimate: t.rowsEstimate === null ? null : Number(t.rowsEstimate),
             verification: lastVerification(t.sourceDatabase, t.sourceTable),
