@@ -29,6 +29,8 @@ export function labelPrefix(jobId: number): string {
 
 export class CheckpointCoordinator {
   private readonly loads = new Map<string, SinkLoad>();
+  /** Tables joining a running job: their loads stay open across checkpoints until their snapshot is done. */
+  private readonly held = new Set<string>();
   /** Distinguishes this run's labels from those of a run that crashed at the same sequence number. */
   private readonly incarnation = randomBytes(3).toString("hex");
   private seq: number;
@@ -40,7 +42,7 @@ export class CheckpointCoordinator {
     private readonly jobId: number,
     private readonly sink: TwoPhaseSink,
     private readonly store: JobStore,
-    private readonly tables: string[],
+    private tables: string[],
     from: CompletedCheckpoint,
     readonly intervalMs: number,
   ) {
@@ -59,6 +61,20 @@ export class CheckpointCoordinator {
       if (!keep.has(label)) await sink.abort(label);
     }
     return last;
+  }
+
+  /** Source tables (`db.table`) the next checkpoint records as snapshotted and streaming. */
+  setTables(tables: string[]): void {
+    this.tables = [...tables].sort();
+  }
+
+  /** Keeps a warehouse table's load out of checkpoints until release (its snapshot is still being copied). */
+  hold(warehouseTable: string): void {
+    this.held.add(warehouseTable);
+  }
+
+  release(warehouseTable: string): void {
+    this.held.delete(warehouseTable);
   }
 
   /** Rows written since the last checkpoint (invisible until it completes). */
@@ -85,7 +101,9 @@ export class CheckpointCoordinator {
 
   /** Precommit, save the checkpoint, commit. Returns what became visible. */
   async checkpoint(position: BinlogPosition): Promise<{ rows: number; newestCommitMs: number | undefined }> {
-    const loads = [...this.loads.values()];
+    // Decided once: a join may finish (release) while this checkpoint awaits.
+    const included = [...this.loads.entries()].filter(([key]) => !this.held.has(key));
+    const loads = included.map(([, load]) => load);
     for (const load of loads) await load.precommit();
     crashPoint("after-precommit");
     const details: CheckpointDetails = { seq: this.seq, labels: loads.map((l) => l.label), tables: this.tables };
@@ -97,7 +115,7 @@ export class CheckpointCoordinator {
     }
     if (loads.length === 1) crashPoint("mid-commit");
     const visible = { rows: this.pendingRows, newestCommitMs: this.newestCommitMs };
-    this.loads.clear();
+    for (const [key] of included) this.loads.delete(key);
     this.pendingRows = 0;
     this.seq += 1;
     this.lastCheckpointAt = Date.now();

@@ -11,8 +11,8 @@ import { CheckpointCoordinator } from "./checkpoint-coordinator";
 import { JobMetrics } from "./job-metrics";
 import type { JobStore, LoadedJob } from "./job-store";
 import type { Logger } from "./logger";
-import { copySnapshot, type SnapshotTable } from "./snapshot-copier";
-import { streamChanges } from "./stream-applier";
+import { copyFromSnapshot, copySnapshot, type SnapshotTable } from "./snapshot-copier";
+import { ChangeStream } from "./stream-applier";
 
 export interface JobRunnerDeps {
   warehouse: Warehouse;
@@ -95,12 +95,15 @@ export class JobRunner {
 
     // Settle what a previous run left half-done before reading anything new.
     let checkpoint = await CheckpointCoordinator.recover(job.id, sink, store);
-    if (checkpoint && sameTables(checkpoint.tables, wanted)) {
-      for (const t of tables) await warehouse.ensureTable(t.target);
+    let streamingTables = tables;
+    let joiningTables: SnapshotTable[] = [];
+    if (checkpoint && checkpoint.tables.length > 0) {
+      // Tables added since the checkpoint join beside the stream; removed ones are just not followed.
+      const known = new Set(checkpoint.tables);
+      streamingTables = tables.filter((t) => known.has(keyOf(t)));
+      joiningTables = tables.filter((t) => !known.has(keyOf(t)));
+      for (const t of streamingTables) await warehouse.ensureTable(t.target);
     } else {
-      if (checkpoint) {
-        this.log.warn("table selection changed since the last snapshot; snapshotting again", { before: checkpoint.tables, after: wanted });
-      }
       const startAt = await this.startPosition(job);
       if (startAt) {
         // Binlog-only modes: the tables start empty and fill from the chosen position.
@@ -134,21 +137,69 @@ export class JobRunner {
     }
     if (this.abort.signal.aborted) return;
 
-    await streamChanges({
+    const coordinator = new CheckpointCoordinator(
+      job.id,
+      sink,
+      store,
+      streamingTables.map(keyOf),
+      checkpoint,
+      this.deps.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    );
+    const stream: ChangeStream = new ChangeStream({
       serverId: job.serverId,
       source: job.source,
-      targets,
+      targets: new Map(streamingTables.map((t) => [keyOf(t), t.target])),
       from: checkpoint.position,
-      coordinator: new CheckpointCoordinator(job.id, sink, store, wanted, checkpoint, this.deps.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS),
+      coordinator,
       metrics: this.metrics,
       log: this.log,
       signal: this.abort.signal,
       onStreaming: async () => {
         this.backoff.reset();
         await store.setState(job.id, "streaming", null);
-        for (const t of tables) await store.setTablePhase(job.id, t.schema, "streaming");
+        for (const t of streamingTables) await store.setTablePhase(job.id, t.schema, "streaming");
+        for (const t of joiningTables) this.join(stream, t);
       },
+      onTick: () => this.followTableChanges(stream),
+      copyJoined: (snapshot, requests) =>
+        copyFromSnapshot(snapshot, {
+          jobId: job.id,
+          tables: requests.map((r) => this.joinable.get(r.key)!),
+          warehouse,
+          store,
+          metrics: this.metrics,
+          log: this.log,
+          signal: this.abort.signal,
+        }),
     });
+    await stream.run();
+  }
+
+  /** Picks up tables added to the job (or created in the source and matching it) and drops removed ones. */
+  private async followTableChanges(stream: ChangeStream): Promise<void> {
+    const job = await this.deps.store.load(this.jobId);
+    if (!job) return;
+    const tables = await this.resolve(job);
+    const current = new Set(stream.tableKeys());
+    const wanted = new Set(tables.map(keyOf));
+    for (const t of tables) if (!current.has(keyOf(t))) this.join(stream, t);
+    for (const key of current) {
+      if (!wanted.has(key)) {
+        this.log.info("table removed from the job; no longer followed", { table: key });
+        stream.remove(key);
+      }
+    }
+  }
+
+  /** Tables waiting to join the stream, by `db.table`. */
+  private readonly joinable = new Map<string, SnapshotTable>();
+
+  /** Asks the stream to snapshot a table beside it; it becomes part of the job once copied. */
+  private join(stream: ChangeStream, table: SnapshotTable): void {
+    const key = keyOf(table);
+    this.log.info("table joins the running job", { table: key });
+    this.joinable.set(key, table);
+    stream.requestJoin({ key, target: table.target });
   }
 
   /** Where a binlog-only startup mode begins; undefined for the modes that snapshot first. */
@@ -197,6 +248,6 @@ export class JobRunner {
 /** The job's spec no longer matches the source (a table lost its key, a table vanished). */
 export class JobConfigError extends Error {}
 
-function sameTables(a: string[], b: string[]): boolean {
-  return a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
+function keyOf(table: SnapshotTable): string {
+  return `${table.schema.database}.${table.schema.table}`;
 }

@@ -17,47 +17,53 @@ export interface SnapshotTable {
 const BATCH_ROWS = 20_000;
 const PROGRESS_EVERY_MS = 1_000;
 
-export async function copySnapshot(args: {
+interface CopyArgs {
   jobId: number;
-  source: SourceConnectionConfig;
   tables: SnapshotTable[];
   warehouse: Warehouse;
   store: JobStore;
   metrics: JobMetrics;
   log: Logger;
   signal: AbortSignal;
-}): Promise<BinlogPosition> {
-  const { jobId, warehouse, store, metrics, log, signal } = args;
+}
+
+/** Opens a consistent snapshot, copies the tables from it, and returns its position. */
+export async function copySnapshot(args: CopyArgs & { source: SourceConnectionConfig }): Promise<BinlogPosition> {
   const snapshot = await ConsistentSnapshot.open(args.source);
   try {
-    log.info("snapshot opened", { position: snapshot.position });
-    for (const { schema, target } of args.tables) {
-      if (signal.aborted) throw new Error("snapshot interrupted");
-      const ref = { database: schema.database, table: schema.table };
-      // A snapshot that crashed half-way left rows behind: start the table afresh.
-      await warehouse.dropTable(target.schema, target.table);
-      await warehouse.ensureTable(target);
-      await store.setTablePhase(jobId, ref, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
-      let copied = 0;
-      let reported = 0;
-      let lastReport = Date.now();
-      await snapshot.readTable(schema, BATCH_ROWS, async (rows) => {
-        if (signal.aborted) throw new Error("snapshot interrupted");
-        await warehouse.appendRows({ jobId: String(jobId), target, rows });
-        copied += rows.length;
-        metrics.snapshotRowsCopied += rows.length;
-        crashPoint("during-snapshot");
-        if (Date.now() - lastReport > PROGRESS_EVERY_MS) {
-          await store.addRowsCopied(jobId, ref, copied - reported);
-          reported = copied;
-          lastReport = Date.now();
-        }
-      });
-      await store.setTablePhase(jobId, ref, "streaming", { rowsCopied: copied, finishedAt: new Date() });
-      log.info("table snapshot done", { table: `${schema.database}.${schema.table}`, rows: copied });
-    }
+    await copyFromSnapshot(snapshot, args);
     return snapshot.position;
   } finally {
     await snapshot.close();
+  }
+}
+
+/** Copies the tables from an open snapshot (each table afresh: a crashed copy left rows behind). */
+export async function copyFromSnapshot(snapshot: ConsistentSnapshot, args: CopyArgs): Promise<void> {
+  const { jobId, warehouse, store, metrics, log, signal } = args;
+  log.info("snapshot opened", { position: snapshot.position, tables: args.tables.map((t) => `${t.schema.database}.${t.schema.table}`) });
+  for (const { schema, target } of args.tables) {
+    if (signal.aborted) throw new Error("snapshot interrupted");
+    const ref = { database: schema.database, table: schema.table };
+    await warehouse.dropTable(target.schema, target.table);
+    await warehouse.ensureTable(target);
+    await store.setTablePhase(jobId, ref, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
+    let copied = 0;
+    let reported = 0;
+    let lastReport = Date.now();
+    await snapshot.readTable(schema, BATCH_ROWS, async (rows) => {
+      if (signal.aborted) throw new Error("snapshot interrupted");
+      await warehouse.appendRows({ jobId: String(jobId), target, rows });
+      copied += rows.length;
+      metrics.snapshotRowsCopied += rows.length;
+      crashPoint("during-snapshot");
+      if (Date.now() - lastReport > PROGRESS_EVERY_MS) {
+        await store.addRowsCopied(jobId, ref, copied - reported);
+        reported = copied;
+        lastReport = Date.now();
+      }
+    });
+    await store.setTablePhase(jobId, ref, "streaming", { rowsCopied: copied, finishedAt: new Date() });
+    log.info("table snapshot done", { table: `${schema.database}.${schema.table}`, rows: copied });
   }
 }

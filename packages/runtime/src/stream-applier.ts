@@ -1,8 +1,18 @@
 // Follows the binlog from a checkpoint and loads each table's changes through
 // the checkpoint coordinator: written as they arrive, visible at the next
 // checkpoint (default every second), exactly once.
-import { BinlogReader, type SourceConnectionConfig } from "@tide/cdc-mysql";
-import { formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec } from "@tide/contracts";
+//
+// Tables can join while the job runs (added to its pattern, or created in the
+// source later). To join, the stream stops its reader, opens a consistent
+// snapshot (position S), and restarts the reader from the earlier of S and its
+// own position: the reader reads ahead, and on MariaDB a transaction can be in
+// the binlog before a new snapshot sees it, so rows of the joining table read
+// before the join could otherwise be lost. Replayed transactions are ignored
+// for the tables already streaming; the joining table takes those after S.
+// Its copy runs beside the stream, and its load stays out of checkpoints until
+// the copy is complete, so the fold lands on the full snapshot.
+import { BinlogReader, ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec } from "@tide/contracts";
 import type { CheckpointCoordinator } from "./checkpoint-coordinator";
 import type { JobMetrics } from "./job-metrics";
 import type { Logger } from "./logger";
@@ -12,73 +22,190 @@ const MAX_BATCH_ROWS = 20_000;
 /** How long a poll waits for the first transaction: bounds the extra latency of an idle stream. */
 const POLL_WAIT_MS = 50;
 
-export async function streamChanges(args: {
-  serverId: number;
-  source: SourceConnectionConfig;
-  /** `db.table` → where its changes go. */
-  targets: Map<string, SinkTableSpec>;
-  from: BinlogPosition;
-  coordinator: CheckpointCoordinator;
-  metrics: JobMetrics;
-  log: Logger;
-  signal: AbortSignal;
-  /** Called once the reader is connected and streaming. */
-  onStreaming: () => Promise<void>;
-}): Promise<void> {
-  const { targets, coordinator, metrics, log, signal } = args;
-  const reader = new BinlogReader({
-    source: args.source,
-    serverId: args.serverId,
-    startAt: args.from,
-    includeTable: (database, table) => targets.has(`${database}.${table}`),
-  });
-  await reader.start();
-  let position: BinlogPosition = args.from;
-  let checkpointed = formatPosition(position);
-  // Inside a transaction handed out in pieces: no checkpoint until its last piece.
-  let midTransaction = false;
-  const checkpoint = async () => {
-    const started = performance.now();
-    const visible = await coordinator.checkpoint(position);
-    checkpointed = formatPosition(position);
-    if (visible.newestCommitMs !== undefined) metrics.recordApply(visible.rows, visible.newestCommitMs, true, (performance.now() - started) / 1000);
-    metrics.position = checkpointed;
-  };
-  try {
-    metrics.state = "streaming";
-    metrics.position = checkpointed;
-    await args.onStreaming();
-    while (!signal.aborted) {
-      const transactions = await reader.poll(MAX_BATCH_ROWS, POLL_WAIT_MS);
-      metrics.sourceContactMs = reader.lastContactMs;
-      metrics.fetchLagMs = reader.fetchLagMs;
-      metrics.binlogBytesTotal = reader.bytesReceived;
-      if (transactions.length > 0) {
-        const byTable = new Map<string, { target: SinkTableSpec; changes: RowChange[] }>();
-        for (const tx of transactions) {
-          for (const t of tx.tables) {
-            const key = `${t.database}.${t.table}`;
-            const target = targets.get(key);
-            if (!target) continue;
-            let entry = byTable.get(key);
-            if (!entry) byTable.set(key, (entry = { target, changes: [] }));
-            for (const change of t.changes) entry.changes.push(change);
+export interface JoinRequest {
+  key: string;
+  target: SinkTableSpec;
+}
+
+interface TableRoute {
+  target: SinkTableSpec;
+  /** Only transactions committed after this position count for the table. */
+  after?: BinlogPosition;
+  /** Pieces of a huge transaction whose commit position is not known yet. */
+  pieces: RowChange[];
+}
+
+export class ChangeStream {
+  private readonly routes = new Map<string, TableRoute>();
+  private readonly joining = new Set<string>();
+  private readonly joinRequests: JoinRequest[] = [];
+  private failure: unknown;
+
+  constructor(
+    private readonly args: {
+      serverId: number;
+      source: SourceConnectionConfig;
+      /** `db.table` → where its changes go. */
+      targets: Map<string, SinkTableSpec>;
+      from: BinlogPosition;
+      coordinator: CheckpointCoordinator;
+      metrics: JobMetrics;
+      log: Logger;
+      signal: AbortSignal;
+      /** Called once the reader is connected and streaming. */
+      onStreaming: () => Promise<void>;
+      /** Called every few seconds while streaming (the runner looks for added or removed tables). */
+      onTick?: () => Promise<void>;
+      tickEveryMs?: number;
+      /** Copies joining tables from the snapshot taken for them; the stream closes the snapshot after. */
+      copyJoined: (snapshot: ConsistentSnapshot, tables: JoinRequest[]) => Promise<void>;
+    },
+  ) {
+    for (const [key, target] of args.targets) this.routes.set(key, { target, pieces: [] });
+  }
+
+  tableKeys(): string[] {
+    return [...this.routes.keys(), ...this.joinRequests.map((j) => j.key)];
+  }
+
+  /** Asks for a table to join; it happens at the next transaction boundary. */
+  requestJoin(request: JoinRequest): void {
+    if (!this.routes.has(request.key) && !this.joinRequests.some((j) => j.key === request.key)) this.joinRequests.push(request);
+  }
+
+  /** Stops following a table (removed from the job); its warehouse table stays. */
+  remove(key: string): void {
+    this.routes.delete(key);
+    this.joining.delete(key);
+    this.args.coordinator.setTables(this.streamingKeys());
+  }
+
+  private streamingKeys(): string[] {
+    return [...this.routes.keys()].filter((k) => !this.joining.has(k));
+  }
+
+  async run(): Promise<void> {
+    const { coordinator, metrics, log, signal } = this.args;
+    let reader = await this.openReader(this.args.from);
+    let position: BinlogPosition = this.args.from;
+    let checkpointed = formatPosition(position);
+    // Inside a transaction handed out in pieces: no checkpoint (or join) until its last piece.
+    let midTransaction = false;
+    let lastTick = Date.now();
+    const checkpoint = async () => {
+      const started = performance.now();
+      const visible = await coordinator.checkpoint(position);
+      checkpointed = formatPosition(position);
+      if (visible.newestCommitMs !== undefined) metrics.recordApply(visible.rows, visible.newestCommitMs, true, (performance.now() - started) / 1000);
+      metrics.position = checkpointed;
+    };
+    try {
+      metrics.state = "streaming";
+      metrics.position = checkpointed;
+      await this.args.onStreaming();
+      while (!signal.aborted) {
+        if (this.failure) throw this.failure;
+        const transactions = await reader.poll(MAX_BATCH_ROWS, POLL_WAIT_MS);
+        metrics.sourceContactMs = reader.lastContactMs;
+        metrics.fetchLagMs = reader.fetchLagMs;
+        metrics.binlogBytesTotal = reader.bytesReceived;
+        if (transactions.length > 0) {
+          const byTable = new Map<string, { target: SinkTableSpec; changes: RowChange[] }>();
+          for (const tx of transactions) {
+            for (const t of tx.tables) {
+              const route = this.routes.get(`${t.database}.${t.table}`);
+              if (!route) continue;
+              const changes = this.take(route, tx.partial === true, tx.position, t.changes);
+              if (changes.length === 0) continue;
+              const key = `${route.target.schema}.${route.target.table}`;
+              let entry = byTable.get(key);
+              if (!entry) byTable.set(key, (entry = { target: route.target, changes: [] }));
+              for (const change of changes) entry.changes.push(change);
+            }
           }
+          const last = transactions[transactions.length - 1]!;
+          for (const { target, changes } of byTable.values()) await coordinator.write(target, changes, last.commitTimeMs);
+          // A replay after a join re-reads transactions already handled: the position never moves back.
+          if (comparePositions(last.position, position) > 0) position = last.position;
+          midTransaction = last.partial === true;
+          metrics.caughtUp = false;
+        } else {
+          metrics.caughtUp = coordinator.pending === 0;
         }
-        const last = transactions[transactions.length - 1]!;
-        for (const { target, changes } of byTable.values()) await coordinator.write(target, changes, last.commitTimeMs);
-        position = last.position;
-        midTransaction = last.partial === true;
-        metrics.caughtUp = false;
-      } else {
-        metrics.caughtUp = coordinator.pending === 0;
+        if (midTransaction) continue;
+        if (coordinator.due() && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
+        if (this.args.onTick && Date.now() - lastTick >= (this.args.tickEveryMs ?? 5_000)) {
+          lastTick = Date.now();
+          await this.args.onTick();
+        }
+        if (this.joinRequests.length > 0) reader = await this.join(reader, position);
       }
-      if (!midTransaction && coordinator.due() && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
+      // A clean stop completes the interval in hand, so nothing is redone on resume
+      // (unless it stopped inside a huge transaction: that is read again).
+      if (!midTransaction && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
+    } finally {
+      await reader.stop().catch((error: unknown) => log.warn("binlog reader did not stop cleanly", { error }));
     }
-    // A clean stop completes the interval in hand, so nothing is redone on resume
-    // (unless it stopped inside a huge transaction: that is read again).
-    if (!midTransaction && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
-  } finally {
-    await reader.stop().catch((error: unknown) => log.warn("binlog reader did not stop cleanly", { error }));
+  }
+
+  /** The changes of a transaction that count for a table: those committed after its start. */
+  private take(route: TableRoute, partial: boolean, position: BinlogPosition, changes: RowChange[]): RowChange[] {
+    if (!route.after) return changes;
+    if (partial) {
+      // The commit position of a transaction in pieces is known only at its last piece.
+      for (const c of changes) route.pieces.push(c);
+      return [];
+    }
+    const whole = route.pieces.length > 0 ? [...route.pieces, ...changes] : changes;
+    route.pieces = [];
+    if (comparePositions(position, route.after) <= 0) return [];
+    // Past its start: from here on every transaction counts.
+    route.after = undefined;
+    return whole;
+  }
+
+  private async openReader(from: BinlogPosition): Promise<BinlogReader> {
+    const reader = new BinlogReader({
+      source: this.args.source,
+      serverId: this.args.serverId,
+      startAt: from,
+      includeTable: (database, table) => this.routes.has(`${database}.${table}`),
+    });
+    await reader.start();
+    return reader;
+  }
+
+  private async join(reader: BinlogReader, position: BinlogPosition): Promise<BinlogReader> {
+    const requests = this.joinRequests.splice(0);
+    await reader.stop();
+    const snapshot = await ConsistentSnapshot.open(this.args.source);
+    const start = snapshot.position;
+    // Tables already streaming skip what they handled; joining ones take what follows the snapshot.
+    for (const route of this.routes.values()) {
+      // A table still inside an earlier join's replay keeps the later of the two starts.
+      route.after = route.after && comparePositions(route.after, position) > 0 ? route.after : position;
+      route.pieces = [];
+    }
+    for (const r of requests) {
+      this.routes.set(r.key, { target: r.target, after: start, pieces: [] });
+      this.joining.add(r.key);
+      this.args.coordinator.hold(`${r.target.schema}.${r.target.table}`);
+    }
+    const replayFrom = comparePositions(start, position) < 0 ? start : position;
+    this.args.log.info("tables join the running job", { tables: requests.map((r) => r.key), snapshot: formatPosition(start), replayFrom: formatPosition(replayFrom) });
+    this.args.copyJoined(snapshot, requests).then(
+      () => {
+        for (const r of requests) {
+          if (!this.routes.has(r.key)) continue;
+          this.joining.delete(r.key);
+          this.args.coordinator.release(`${r.target.schema}.${r.target.table}`);
+        }
+        this.args.coordinator.setTables(this.streamingKeys());
+      },
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    ).finally(() => void snapshot.close());
+    return this.openReader(replayFrom);
   }
 }
