@@ -62,7 +62,8 @@ export function appendValue(appender: DuckDBAppender, value: unknown, plan: Colu
   if (value === null || value === undefined) return appender.appendNull();
   switch (plan.kind) {
     case "integer":
-      return appender.appendInteger(Number(value));
+      // INT UNSIGNED is stored as BIGINT: it does not fit DuckDB's 32-bit INTEGER.
+      return plan.duckType === "BIGINT" ? appender.appendBigInt(BigInt(value as number)) : appender.appendInteger(Number(value));
     case "float":
       return appender.appendFloat(Number(value));
     case "double":
@@ -72,8 +73,10 @@ export function appendValue(appender: DuckDBAppender, value: unknown, plan: Colu
     case "date":
     case "timestamp": {
       const text = String(value);
-      // MySQL's zero dates have no DuckDB equivalent; they are stored as NULL.
-      if (text.startsWith("0000-00-00") || /^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
+      // MySQL's zero date has no DuckDB equivalent: it is kept as -infinity, which reads back
+      // as the zero date. Dates with a zero month or day only (2024-00-15) become NULL.
+      if (/^0000-00-00(?: 00:00:00(?:\.0+)?)?$/.test(text)) return appender.appendVarchar("-infinity");
+      if (/^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
       return appender.appendVarchar(text);
     }
     default:

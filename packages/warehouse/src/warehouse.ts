@@ -347,12 +347,16 @@ function readExpression(column: string, plan: ColumnPlan): string {
   switch (plan.kind) {
     case "bigint":
     case "decimal":
-    case "date":
       return `CAST(${column} AS VARCHAR)`;
-    case "timestamp":
-      return plan.fraction > 0
+    case "date":
+      return `CASE WHEN isinf(${column}) THEN '0000-00-00' ELSE CAST(${column} AS VARCHAR) END`;
+    case "timestamp": {
+      const fraction = plan.fraction > 0 ? `.${"0".repeat(plan.fraction)}` : "";
+      const text = plan.fraction > 0
         ? `strftime(${column}, '%Y-%m-%d %H:%M:%S') || '.' || substr(strftime(${column}, '%f'), 1, ${plan.fraction})`
         : `strftime(${column}, '%Y-%m-%d %H:%M:%S')`;
+      return `CASE WHEN isinf(${column}) THEN '0000-00-00 00:00:00${fraction}' ELSE ${text} END`;
+    }
     default:
       return column;
   }
