@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const warehouse = await Warehouse.open(config.warehousePath);
   const store = new JobStore(prisma, new SecretBox(config.secretKey));
   armCrashPoints(config.testCrashPoints);
-  const reconciler = new Reconciler({ prisma, warehouse, store, log, checkpointIntervalMs: config.checkpointIntervalMs });
+  const reconciler = new Reconciler({ prisma, warehouse, store, log, checkpointIntervalMs: config.checkpointIntervalMs, snapshotChunkRows: config.snapshotChunkRows });
   const heartbeat = new WorkerHeartbeat(prisma, config.workerName, startedAtMs, config.supervisorLastExit);
   await heartbeat.start();
 

@@ -4,6 +4,7 @@
 // far from UTC so TIMESTAMP handling cannot lean on the machine's.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import type { Row } from "@tide/contracts";
 import { sourceRows, sourceSpec, startStack, waitCaughtUp, waitForState, warehouseRows, type Stack } from "./stack";
 
 let stack: Stack;
@@ -71,8 +72,8 @@ test("every type round-trips exactly through snapshot and binlog, column by colu
   // The snapshot and the binlog produced the same values for the same literals (but TIMESTAMP:
   // the second rows were written in a zone 3 h behind UTC, so they are other instants, in UTC).
   for (const id of [1, 2, 3]) {
-    const { ts: tsA, vc: vcA, gen_s: genA, ...a } = { ...warehouse.get(id)!, id: 0 };
-    const { ts: tsB, vc: vcB, gen_s: genB, ...b } = { ...warehouse.get(id + 100)!, id: 0 };
+    const { ts: tsA, vc: vcA, gen_s: genA, ...a }: Row = { ...warehouse.get(id)!, id: 0 };
+    const { ts: tsB, vc: vcB, gen_s: genB, ...b }: Row = { ...warehouse.get(id + 100)!, id: 0 };
     assert.deepEqual(b, a);
     if (id !== 1) assert.deepEqual([vcB, genB], [vcA, genA]);
     if (id === 1) assert.deepEqual([tsA, tsB], ["2037-12-31 23:59:59.999999", "2038-01-01 02:59:59.999999"]);

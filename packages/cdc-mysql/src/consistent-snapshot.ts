@@ -10,6 +10,13 @@ import { openConnection, quoteIdent, type SourceConnectionConfig } from "./conne
 import { toSourceError } from "./source-error";
 import { rowNormaliser } from "./values";
 
+/** A range of an integer key column, [from, to); a missing bound is open. */
+export interface KeyRange {
+  column: string;
+  from?: bigint;
+  to?: bigint;
+}
+
 export class ConsistentSnapshot {
   private constructor(
     private readonly raw: mysql.Connection,
@@ -40,17 +47,23 @@ export class ConsistentSnapshot {
     schema: TableSchema,
     batchRows: number,
     onBatch: (rows: Row[]) => Promise<void>,
-    /** Only rows whose integer key column lies in [from, to). */
-    range?: { column: string; from: bigint; to: bigint },
+    /** Only rows whose integer key column lies in [from, to); a missing bound is open. */
+    range?: KeyRange,
   ): Promise<number> {
     const normalise = rowNormaliser(schema.columns);
     const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
     let sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)}`;
     const values: string[] = [];
-    if (range) {
-      sql += ` WHERE ${quoteIdent(range.column)} >= ? AND ${quoteIdent(range.column)} < ?`;
-      values.push(range.from.toString(), range.to.toString());
+    const conditions: string[] = [];
+    if (range?.from !== undefined) {
+      conditions.push(`${quoteIdent(range.column)} >= ?`);
+      values.push(range.from.toString());
     }
+    if (range?.to !== undefined) {
+      conditions.push(`${quoteIdent(range.column)} < ?`);
+      values.push(range.to.toString());
+    }
+    if (conditions.length > 0) sql += ` WHERE ${conditions.join(" AND ")}`;
     const stream = this.raw.query({ sql, values, rowsAsArray: false }).stream({ highWaterMark: Math.min(batchRows, 5_000) });
     let batch: Row[] = [];
     let total = 0;

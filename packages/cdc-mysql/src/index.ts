@@ -2,7 +2,7 @@ export { type SourceConnectionConfig, quoteIdent } from "./connection";
 export { SourceError, toSourceError } from "./source-error";
 export { checkSource, connectionProblem } from "./source-checks";
 export { discoverTables, readTableSchema } from "./discovery";
-export { ConsistentSnapshot } from "./consistent-snapshot";
+export { ConsistentSnapshot, type KeyRange } from "./consistent-snapshot";
 export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 export { normaliserFor, rowNormaliser } from "./values";
 export { tableStats } from "./table-stats";

@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   TIDE_WORKER_NAME: z.string().default("default"),
   /** How often sync jobs checkpoint and make their changes visible (ms). */
   TIDE_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(1_000),
+  /** Rows per key range of a chunked snapshot. */
+  TIDE_SNAPSHOT_CHUNK_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
   /** Set by Tide's process supervisor on a restart: how the previous process ended. */
   TIDE_SUPERVISOR_LAST_EXIT: z.string().optional(),
   /** Test-only: comma-separated crash points that make the worker exit (see runtime/crash-points.ts). */
@@ -41,6 +43,7 @@ export interface ServerConfig {
   workerName: string;
   testCrashPoints: string[];
   checkpointIntervalMs: number;
+  snapshotChunkRows: number;
   /** How the previous worker process ended, when a supervisor restarted this one. */
   supervisorLastExit: string | undefined;
 }
@@ -68,6 +71,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     warehousePath: e.TIDE_WAREHOUSE_PATH ?? join(dataDir, "warehouse.duckdb"),
     workerName: e.TIDE_WORKER_NAME,
     checkpointIntervalMs: e.TIDE_CHECKPOINT_INTERVAL_MS,
+    snapshotChunkRows: e.TIDE_SNAPSHOT_CHUNK_ROWS,
     supervisorLastExit: e.TIDE_SUPERVISOR_LAST_EXIT,
     testCrashPoints: (e.TIDE_TEST_CRASH_POINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
   };

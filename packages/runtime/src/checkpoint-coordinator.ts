@@ -7,6 +7,7 @@
 // load of the job is aborted, and the source resumes from that checkpoint.
 import { randomBytes } from "node:crypto";
 import type { BinlogPosition, RowChange, SinkLoad, SinkTableSpec, TwoPhaseSink } from "@tide/contracts";
+import type { TableSnapshotPlan } from "./chunked-snapshot";
 import { crashPoint } from "./crash-points";
 import type { JobStore } from "./job-store";
 
@@ -15,8 +16,10 @@ export interface CheckpointDetails {
   seq: number;
   /** Labels precommitted under this checkpoint; committed right after it was saved. */
   labels: string[];
-  /** Source tables (`db.table`) whose snapshot is complete and which follow the binlog. */
+  /** Source tables (`db.table`) the job follows: snapshot complete, or in progress (see snapshots). */
   tables: string[];
+  /** Chunked snapshots still in progress, by source table: which key ranges are read, and at which position. */
+  snapshots?: Record<string, TableSnapshotPlan>;
 }
 
 export interface CompletedCheckpoint extends CheckpointDetails {
@@ -63,6 +66,9 @@ export class CheckpointCoordinator {
     return last;
   }
 
+  /** Supplies the snapshot progress each checkpoint records. */
+  snapshotProgress: () => Record<string, TableSnapshotPlan> | undefined = () => undefined;
+
   /** Source tables (`db.table`) the next checkpoint records as snapshotted and streaming. */
   setTables(tables: string[]): void {
     this.tables = [...tables].sort();
@@ -106,7 +112,13 @@ export class CheckpointCoordinator {
     const loads = included.map(([, load]) => load);
     for (const load of loads) await load.precommit();
     crashPoint("after-precommit");
-    const details: CheckpointDetails = { seq: this.seq, labels: loads.map((l) => l.label), tables: this.tables };
+    const snapshots = this.snapshotProgress();
+    const details: CheckpointDetails = {
+      seq: this.seq,
+      labels: loads.map((l) => l.label),
+      tables: this.tables,
+      ...(snapshots && Object.keys(snapshots).length > 0 ? { snapshots: JSON.parse(JSON.stringify(snapshots)) as Record<string, TableSnapshotPlan> } : {}),
+    };
     await this.store.saveCheckpoint(this.jobId, position, details);
     crashPoint("after-checkpoint");
     for (const [i, load] of loads.entries()) {

@@ -8,6 +8,7 @@ import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
 import { classifyFault } from "./fault-classifier";
 import { CheckpointCoordinator } from "./checkpoint-coordinator";
+import { planDone, planTable, type TableSnapshotPlan } from "./chunked-snapshot";
 import { JobMetrics } from "./job-metrics";
 import type { JobStore, LoadedJob } from "./job-store";
 import type { Logger } from "./logger";
@@ -20,6 +21,8 @@ export interface JobRunnerDeps {
   log: Logger;
   /** How often loads are precommitted, checkpointed and committed (default 1 s). */
   checkpointIntervalMs?: number;
+  /** Rows per snapshot key range (default 50,000). */
+  snapshotChunkRows?: number;
 }
 
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
@@ -110,7 +113,8 @@ export class JobRunner {
         for (const t of tables) await warehouse.ensureTable(t.target);
         checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position: startAt };
         await store.saveCheckpoint(job.id, startAt, { seq: checkpoint.seq, labels: [], tables: wanted });
-      } else {
+      } else if (job.spec.source["scan.startup.mode"] === "snapshot") {
+        // Snapshot only: one consistent copy, no binlog to merge.
         this.metrics.state = "snapshotting";
         await store.setState(job.id, "snapshotting", null);
         const position = await copySnapshot({
@@ -124,9 +128,23 @@ export class JobRunner {
           signal: this.abort.signal,
         });
         if (this.abort.signal.aborted) return;
-        // The snapshot's rows are committed; this checkpoint makes them the job's state.
         checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position };
         await store.saveCheckpoint(job.id, position, { seq: checkpoint.seq, labels: [], tables: wanted });
+      } else {
+        // Initial: a chunked snapshot of every table, merged with the binlog from here on.
+        this.metrics.state = "snapshotting";
+        await store.setState(job.id, "snapshotting", null);
+        const position = await currentPosition(job.source);
+        const snapshots: Record<string, TableSnapshotPlan> = {};
+        for (const t of tables) {
+          await warehouse.dropTable(t.target.schema, t.target.table);
+          await warehouse.ensureTable(t.target);
+          snapshots[keyOf(t)] = await planTable(job.source, t.schema, t.target.keyColumns, this.deps.snapshotChunkRows);
+          await store.setTablePhase(job.id, t.schema, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
+        }
+        checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position, snapshots };
+        await store.saveCheckpoint(job.id, position, { seq: checkpoint.seq, labels: [], tables: wanted, snapshots });
+        this.log.info("chunked snapshot planned", { position, chunks: Object.fromEntries(Object.entries(snapshots).map(([k, p]) => [k, p.chunks.length])) });
       }
     }
     if (job.spec.source["scan.startup.mode"] === "snapshot") {
@@ -137,6 +155,8 @@ export class JobRunner {
     }
     if (this.abort.signal.aborted) return;
 
+    // Chunked snapshots still in progress, resumed where the checkpoint left them.
+    const pending = new Map(Object.entries(checkpoint.snapshots ?? {}).filter(([, plan]) => !planDone(plan)));
     const coordinator = new CheckpointCoordinator(
       job.id,
       sink,
@@ -156,9 +176,29 @@ export class JobRunner {
       signal: this.abort.signal,
       onStreaming: async () => {
         this.backoff.reset();
-        await store.setState(job.id, "streaming", null);
-        for (const t of streamingTables) await store.setTablePhase(job.id, t.schema, "streaming");
+        const snapshotting = stream.snapshotting();
+        this.metrics.state = snapshotting ? "snapshotting" : "streaming";
+        await store.setState(job.id, snapshotting ? "snapshotting" : "streaming", null);
+        for (const t of streamingTables) if (!pending.has(keyOf(t))) await store.setTablePhase(job.id, t.schema, "streaming");
         for (const t of joiningTables) this.join(stream, t);
+      },
+      snapshots: new Map(streamingTables.filter((t) => pending.has(keyOf(t))).map((t) => [keyOf(t), { schema: t.schema, plan: pending.get(keyOf(t))! }])),
+      warehouse,
+      onSnapshotRows: (rows) => {
+        this.metrics.snapshotRowsCopied += rows;
+      },
+      onChunkLoaded: async (key, rows, tableDone) => {
+        const table = tables.find((t) => keyOf(t) === key);
+        if (!table) return;
+        await store.addRowsCopied(job.id, table.schema, rows);
+        if (tableDone) {
+          await store.setTablePhase(job.id, table.schema, "streaming", { finishedAt: new Date() });
+          this.log.info("table snapshot done", { table: key });
+          if (!stream.snapshotting()) {
+            this.metrics.state = "streaming";
+            await store.setState(job.id, "streaming", null);
+          }
+        }
       },
       onTick: () => this.followTableChanges(stream),
       copyJoined: (snapshot, requests) =>

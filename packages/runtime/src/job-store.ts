@@ -97,7 +97,7 @@ export class JobStore {
    * (precommitted) loads hold. After this the loads are committed.
    */
   async saveCheckpoint(jobId: number, position: BinlogPosition, details: CheckpointDetails): Promise<void> {
-    await this.prisma.checkpoint.create({ data: { jobId, position: { ...position }, details: { ...details } } });
+    await this.prisma.checkpoint.create({ data: { jobId, position: { ...position }, details: JSON.parse(JSON.stringify(details)) as object } });
     // Keep the recent history only; the newest is where the job resumes.
     const old = await this.prisma.checkpoint.findMany({
       where: { jobId },

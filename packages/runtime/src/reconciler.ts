@@ -18,6 +18,7 @@ export interface ReconcilerDeps {
   store: JobStore;
   log: Logger;
   checkpointIntervalMs?: number;
+  snapshotChunkRows?: number;
 }
 
 export class Reconciler {

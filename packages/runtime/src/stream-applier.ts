@@ -12,7 +12,10 @@
 // Its copy runs beside the stream, and its load stays out of checkpoints until
 // the copy is complete, so the fold lands on the full snapshot.
 import { BinlogReader, ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
-import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec } from "@tide/contracts";
+import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type TableSchema } from "@tide/contracts";
+import type { Warehouse } from "@tide/warehouse";
+import { filterByPlan, loadChunk, planDone, planHorizon, type TableSnapshotPlan } from "./chunked-snapshot";
+import { crashPoint } from "./crash-points";
 import type { CheckpointCoordinator } from "./checkpoint-coordinator";
 import type { JobMetrics } from "./job-metrics";
 import type { Logger } from "./logger";
@@ -29,6 +32,9 @@ export interface JoinRequest {
 
 interface TableRoute {
   target: SinkTableSpec;
+  /** A chunked snapshot in progress: changes count per key range, once newer than the range's read. */
+  plan?: TableSnapshotPlan;
+  schema?: TableSchema;
   /** Only transactions committed after this position count for the table. */
   after?: BinlogPosition;
   /** Pieces of a huge transaction whose commit position is not known yet. */
@@ -59,9 +65,52 @@ export class ChangeStream {
       tickEveryMs?: number;
       /** Copies joining tables from the snapshot taken for them; the stream closes the snapshot after. */
       copyJoined: (snapshot: ConsistentSnapshot, tables: JoinRequest[]) => Promise<void>;
+      /** Tables whose chunked snapshot is in progress (by `db.table`); their ranges are loaded between polls. */
+      snapshots?: Map<string, { schema: TableSchema; plan: TableSnapshotPlan }>;
+      warehouse?: Warehouse;
+      /** After each loaded range; `tableDone` when the table's last range is in. */
+      onChunkLoaded?: (key: string, rows: number, tableDone: boolean) => Promise<void>;
+      onSnapshotRows?: (rows: number) => void;
     },
   ) {
-    for (const [key, target] of args.targets) this.routes.set(key, { target, pieces: [] });
+    for (const [key, target] of args.targets) {
+      const snapshot = args.snapshots?.get(key);
+      this.routes.set(key, { target, pieces: [], ...(snapshot ? { plan: snapshot.plan, schema: snapshot.schema } : {}) });
+    }
+    args.coordinator.snapshotProgress = () => this.snapshotProgress();
+  }
+
+  /** Chunked snapshots not yet complete, for the checkpoint. */
+  snapshotProgress(): Record<string, TableSnapshotPlan> {
+    const out: Record<string, TableSnapshotPlan> = {};
+    for (const [key, route] of this.routes) if (route.plan && !planDone(route.plan)) out[key] = route.plan;
+    return out;
+  }
+
+  /** Whether any table still has key ranges to read. */
+  snapshotting(): boolean {
+    return Object.keys(this.snapshotProgress()).length > 0;
+  }
+
+  private async loadNextChunk(position: BinlogPosition): Promise<void> {
+    for (const [key, route] of this.routes) {
+      const plan = route.plan;
+      const chunk = plan?.chunks.find((c) => c.readAt === undefined);
+      if (!plan || !chunk || !route.schema || !this.args.warehouse) continue;
+      await loadChunk({
+        source: this.args.source,
+        schema: route.schema,
+        target: route.target,
+        plan,
+        chunk,
+        notBefore: position,
+        warehouse: this.args.warehouse,
+        onBatch: (rows) => this.args.onSnapshotRows?.(rows),
+      });
+      crashPoint("during-snapshot");
+      await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, planDone(plan));
+      return;
+    }
   }
 
   tableKeys(): string[] {
@@ -139,6 +188,7 @@ export class ChangeStream {
           await this.args.onTick();
         }
         if (this.joinRequests.length > 0) reader = await this.join(reader, position);
+        else if (this.snapshotting()) await this.loadNextChunk(position);
       }
       // A clean stop completes the interval in hand, so nothing is redone on resume
       // (unless it stopped inside a huge transaction: that is read again).
@@ -150,7 +200,7 @@ export class ChangeStream {
 
   /** The changes of a transaction that count for a table: those committed after its start. */
   private take(route: TableRoute, partial: boolean, position: BinlogPosition, changes: RowChange[]): RowChange[] {
-    if (!route.after) return changes;
+    if (!route.after && !route.plan) return changes;
     if (partial) {
       // The commit position of a transaction in pieces is known only at its last piece.
       for (const c of changes) route.pieces.push(c);
@@ -158,9 +208,18 @@ export class ChangeStream {
     }
     const whole = route.pieces.length > 0 ? [...route.pieces, ...changes] : changes;
     route.pieces = [];
-    if (comparePositions(position, route.after) <= 0) return [];
-    // Past its start: from here on every transaction counts.
-    route.after = undefined;
+    if (route.after) {
+      if (comparePositions(position, route.after) <= 0) return [];
+      // Past its start: from here on every transaction counts.
+      route.after = undefined;
+    }
+    if (route.plan) {
+      const kept = filterByPlan(route.plan, whole, position);
+      const horizon = planHorizon(route.plan);
+      // Past the newest read of a finished snapshot, every change counts.
+      if (planDone(route.plan) && horizon && comparePositions(position, horizon) > 0) route.plan = undefined;
+      return kept;
+    }
     return whole;
   }
 

@@ -90,6 +90,34 @@ export class Warehouse {
   }
 
   /**
+   * Replaces the rows of one key range (or the whole table) with what `fill`
+   * appends, in one transaction: loading a snapshot chunk twice (after a crash)
+   * leaves it loaded once.
+   */
+  async replaceRange(args: {
+    target: SinkTableSpec;
+    range?: { column: string; from?: bigint; to?: bigint };
+    fill: (append: (rows: Row[]) => Promise<void>) => Promise<void>;
+  }): Promise<number> {
+    const { target, range } = args;
+    return this.exclusive(() =>
+      this.inTransaction(async () => {
+        const conditions: string[] = [];
+        if (range?.from !== undefined) conditions.push(`${quoteIdent(range.column)} >= ${range.from}`);
+        if (range?.to !== undefined) conditions.push(`${quoteIdent(range.column)} < ${range.to}`);
+        await this.writer.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
+        let appended = 0;
+        await args.fill(async (rows) => {
+          if (rows.length === 0) return;
+          await this.append(target, rows);
+          appended += rows.length;
+        });
+        return appended;
+      }),
+    );
+  }
+
+  /**
    * Applies a batch of source transactions and records the job's offset in the
    * same DuckDB transaction: after a crash the offset always matches the data.
    */
