@@ -122,3 +122,22 @@ test("an idle source keeps sending heartbeats, so a live connection is told from
   await reader.stop();
   assert.ok(reader.lastContactMs > first + 1_500, `last contact ${reader.lastContactMs - first} ms after start`);
 });
+
+test("XA transactions count at XA COMMIT, rolled-back ones never; Aria (non-transactional) tables stream too", async () => {
+  await db.sql("CREATE TABLE src.xa (id INT PRIMARY KEY, v VARCHAR(10)); CREATE TABLE src.aria (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=Aria;");
+  const start = await masterPosition();
+  await db.sql("XA START 'tx-1'; INSERT INTO src.xa VALUES (1, 'kept'); XA END 'tx-1'; XA PREPARE 'tx-1';");
+  await db.sql("XA START 'tx-2'; INSERT INTO src.xa VALUES (2, 'dropped'); XA END 'tx-2'; XA PREPARE 'tx-2';");
+  await db.sql("INSERT INTO src.aria VALUES (7, 'aria')");
+  await db.sql("XA COMMIT 'tx-1'; XA ROLLBACK 'tx-2';");
+  const reader = new BinlogReader({ source, serverId: 9005, startAt: start, includeTable: (d, t) => d === "src" && (t === "xa" || t === "aria") });
+  await reader.start();
+  const txs = await readAll(reader, (t) => changesOf(t).length >= 2);
+  await new Promise((r) => setTimeout(r, 300));
+  txs.push(...(await reader.poll(100, 0)));
+  await reader.stop();
+  assert.deepEqual(changesOf(txs), [
+    { op: "insert", after: { id: 7, v: "aria" } },
+    { op: "insert", after: { id: 1, v: "kept" } },
+  ]);
+});
