@@ -40,6 +40,7 @@ export async function syncBenchmark(): Promise<BenchResult> {
     await waitForState(stack, jobId, "streaming", 30 * 60_000);
     const endToEndSeconds = (performance.now() - started) / 1000;
     const table = await stack.prisma.syncJobTable.findFirstOrThrow({ where: { jobId } });
+    const snapshotMetrics = await scrape(stack);
     const snapshotSeconds = (table.snapshotFinishedAt!.getTime() - table.snapshotStartedAt!.getTime()) / 1000;
 
     // Binlog apply: changes written while the worker is stopped, then caught up in one go.
@@ -54,6 +55,7 @@ export async function syncBenchmark(): Promise<BenchResult> {
     await waitCaughtUp(stack, jobId, 30 * 60_000);
     const applySeconds = (performance.now() - applyStarted) / 1000;
     await sleep(200);
+    const applyMetrics = await scrape(stack);
 
     const snapshotRate = ROWS / snapshotSeconds;
     const dumpRate = ROWS / dumpSeconds;
@@ -68,6 +70,18 @@ export async function syncBenchmark(): Promise<BenchResult> {
         { label: "snapshot / mariadb-dump", value: snapshotRate / dumpRate, unit: "ratio" },
         { label: "job created → streaming (worker start included)", value: endToEndSeconds, unit: "s" },
         { label: "binlog apply (updates, 10k-row transactions)", value: CHANGES / applySeconds, unit: "changes/s", note: `${CHANGES} changes in ${applySeconds.toFixed(1)} s` },
+        {
+          label: "share of snapshot time writing into DuckDB",
+          value: (snapshotMetrics.tide_job_snapshot_write_seconds_total ?? 0) / (snapshotMetrics.tide_job_snapshot_seconds_total ?? 1),
+          unit: "ratio",
+          note: "the rest is reading and decoding the source rows",
+        },
+        {
+          label: "share of binlog apply time in checkpoint commits",
+          value: (applyMetrics.tide_job_apply_seconds_total ?? 0) / applySeconds,
+          unit: "ratio",
+          note: "precommit, checkpoint, commit; the rest is reading and decoding the binlog and staging",
+        },
         { label: "worker peak RSS", value: peakRssMb, unit: "MiB" },
       ],
     };
@@ -75,4 +89,15 @@ export async function syncBenchmark(): Promise<BenchResult> {
     clearInterval(sampler);
     await stack.close();
   }
+}
+
+/** The worker's Prometheus metrics, summed over jobs, by name. */
+async function scrape(stack: { env: Record<string, string> }): Promise<Record<string, number>> {
+  const text = await (await fetch(`${stack.env.TIDE_WORKER_URL}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const m = /^(\w+)(?:\{[^}]*\})? ([\d.eE+-]+)$/.exec(line);
+    if (m) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return out;
 }

@@ -109,6 +109,8 @@ export async function loadChunk(args: {
   notBefore: BinlogPosition;
   warehouse: Warehouse;
   onBatch?: (rows: number) => void;
+  /** Adds the time spent writing into the warehouse, ms (the rest of a chunk is reading the source). */
+  onWriteMs?: (ms: number) => void;
 }): Promise<void> {
   let snapshot = await ConsistentSnapshot.open(args.source);
   for (let attempt = 0; comparePositions(snapshot.position, args.notBefore) < 0; attempt++) {
@@ -130,7 +132,9 @@ export async function loadChunk(args: {
       range,
       fill: async (append) => {
         await snapshot.readTable(args.schema, BATCH_ROWS, async (batch) => {
+          const started = performance.now();
           await append(batch);
+          args.onWriteMs?.(performance.now() - started);
           args.onBatch?.(batch.length);
         }, range);
       },

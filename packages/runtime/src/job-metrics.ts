@@ -21,6 +21,10 @@ export class JobMetrics {
   /** Receive time minus source timestamp of the newest row event (Flink CDC's fetch delay). */
   fetchLagMs = 0;
   binlogBytesTotal = 0;
+  /** Snapshot key ranges loaded, and the time spent on them in all and writing into the warehouse. */
+  snapshotChunksDone = 0;
+  snapshotChunkMs = 0;
+  snapshotWriteMs = 0;
   commitsTotal = 0;
   applySecondsTotal = 0;
   private history: JobMetricsSample[] = [];
@@ -102,6 +106,9 @@ export function renderPrometheus(jobs: { name: string; metrics: JobMetrics }[], 
   metric("tide_job_apply_seconds_total", "counter", "Time spent applying changes in the warehouse.", jobs.map((j) => [label(j.name), j.metrics.applySecondsTotal]));
   metric("tide_job_fetch_lag_seconds", "gauge", "Receive time minus source timestamp of the newest row event (fetch delay).", jobs.map((j) => [label(j.name), j.metrics.fetchLagMs / 1000]));
   metric("tide_job_binlog_bytes_total", "counter", "Binlog bytes received from the source.", jobs.map((j) => [label(j.name), j.metrics.binlogBytesTotal]));
+  metric("tide_job_snapshot_chunks_total", "counter", "Snapshot key ranges loaded.", jobs.map((j) => [label(j.name), j.metrics.snapshotChunksDone]));
+  metric("tide_job_snapshot_seconds_total", "counter", "Time spent loading snapshot key ranges.", jobs.map((j) => [label(j.name), j.metrics.snapshotChunkMs / 1000]));
+  metric("tide_job_snapshot_write_seconds_total", "counter", "Part of that time spent writing into the warehouse.", jobs.map((j) => [label(j.name), j.metrics.snapshotWriteMs / 1000]));
   metric("tide_job_streaming", "gauge", "1 while the job follows the binlog.", jobs.map((j) => [label(j.name), j.metrics.state === "streaming" ? 1 : 0]));
   return `${lines.join("\n")}\n`;
 }

@@ -97,7 +97,11 @@ export class ChangeStream {
       const plan = route.plan;
       const chunk = plan?.chunks.find((c) => c.readAt === undefined);
       if (!plan || !chunk || !route.schema || !this.args.warehouse) continue;
+      const started = performance.now();
       await loadChunk({
+        onWriteMs: (ms) => {
+          this.args.metrics.snapshotWriteMs += ms;
+        },
         source: this.args.source,
         schema: route.schema,
         target: route.target,
@@ -107,6 +111,8 @@ export class ChangeStream {
         warehouse: this.args.warehouse,
         onBatch: (rows) => this.args.onSnapshotRows?.(rows),
       });
+      this.args.metrics.snapshotChunkMs += performance.now() - started;
+      this.args.metrics.snapshotChunksDone += 1;
       crashPoint("during-snapshot");
       await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, planDone(plan));
       return;
