@@ -44,6 +44,10 @@ export interface JobMetricsSample {
   rowsPerSec: number;
   eventsTotal: number;
   snapshotRowsCopied: number;
+  /** Binlog bytes received per second over the last sample interval. */
+  binlogBytesPerSec?: number;
+  /** Snapshot key ranges loaded by this run of the job. */
+  snapshotChunksDone?: number;
   position?: string;
 }
 

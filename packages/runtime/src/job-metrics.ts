@@ -29,6 +29,7 @@ export class JobMetrics {
   applySecondsTotal = 0;
   private history: JobMetricsSample[] = [];
   private lastSampleRows = 0;
+  private lastSampleBytes = 0;
   private lastSampleAt = Date.now();
 
   constructor(readonly jobId: number) {}
@@ -64,6 +65,8 @@ export class JobMetrics {
     const seconds = Math.max(0.001, (now - this.lastSampleAt) / 1000);
     const rowsPerSec = (this.rowsAppliedTotal + this.snapshotRowsCopied - this.lastSampleRows) / seconds;
     this.lastSampleRows = this.rowsAppliedTotal + this.snapshotRowsCopied;
+    const bytesPerSec = (this.binlogBytesTotal - this.lastSampleBytes) / seconds;
+    this.lastSampleBytes = this.binlogBytesTotal;
     this.lastSampleAt = now;
     const s: JobMetricsSample = {
       jobId: this.jobId,
@@ -72,6 +75,8 @@ export class JobMetrics {
       lagMs: Math.round(this.lagMs(now)),
       fetchLagMs: Math.round(this.fetchLagMs),
       rowsPerSec: Math.round(rowsPerSec),
+      binlogBytesPerSec: Math.max(0, Math.round(bytesPerSec)),
+      snapshotChunksDone: this.snapshotChunksDone,
       eventsTotal: this.eventsTotal,
       snapshotRowsCopied: this.snapshotRowsCopied,
       position: this.position,

@@ -45,6 +45,15 @@ export const jobsRouter = router({
     .input(JobRef)
     .query(async ({ ctx, input }) => {
       const job = await findJob(ctx, input.id);
+      // Chunked snapshot progress, as of the last checkpoint.
+      const lastCheckpoint = await ctx.services.prisma.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { id: "desc" } });
+      const snapshots = ((lastCheckpoint?.details ?? {}) as { snapshots?: Record<string, { chunks: { readAt?: unknown; rows?: number }[] }> }).snapshots ?? {};
+      const snapshotProgress = (db: string, table: string) => {
+        const plan = snapshots[`${db}.${table}`];
+        if (!plan) return null;
+        const done = plan.chunks.filter((c) => c.readAt !== undefined);
+        return { chunksDone: done.length, chunksTotal: plan.chunks.length, rowsLoaded: done.reduce((n, c) => n + (c.rows ?? 0), 0) };
+      };
       const verifications = await ctx.services.prisma.verification.findMany({ where: { jobId: job.id }, orderBy: { id: "desc" }, take: 200 });
       const lastVerification = (db: string, table: string) => {
         const v = verifications.find((x) => x.sourceDatabase === db && x.sourceTable === table);
@@ -86,6 +95,7 @@ export const jobsRouter = router({
             rowsCopied: Number(t.rowsCopied),
             rowsEstimate: t.rowsEstimate === null ? null : Number(t.rowsEstimate),
             verification: lastVerification(t.sourceDatabase, t.sourceTable),
+            snapshot: snapshotProgress(t.sourceDatabase, t.sourceTable),
           })),
       };
     }),
