@@ -5,5 +5,5 @@ export { discoverTables, readTableSchema } from "./discovery";
 export { ConsistentSnapshot, type KeyRange } from "./consistent-snapshot";
 export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 export { normaliserFor, rowNormaliser } from "./values";
-export { tableStats } from "./table-stats";
+export { keySplitPoints, tableStats } from "./table-stats";
 export { currentPosition, findPositionAt } from "./positions";

@@ -29,3 +29,39 @@ export async function tableStats(
     await conn.end().catch(() => undefined);
   }
 }
+
+/**
+ * Boundaries that split an integer key into ranges of about `chunkRows` rows
+ * each, found by walking the key index (each step reads one range's worth of
+ * index entries): right for skewed keys, where even splits of the key span
+ * would give empty ranges and huge ones.
+ */
+export async function keySplitPoints(config: SourceConnectionConfig, database: string, table: string, keyColumn: string, chunkRows: number): Promise<bigint[]> {
+  let opened;
+  try {
+    opened = await openConnection(config);
+  } catch (error) {
+    throw toSourceError(error);
+  }
+  const { conn } = opened;
+  try {
+    const name = `${quoteIdent(database)}.${quoteIdent(table)}`;
+    const key = quoteIdent(keyColumn);
+    const points: bigint[] = [];
+    let from: bigint | undefined;
+    for (;;) {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `SELECT ${key} AS k FROM ${name}${from === undefined ? "" : ` WHERE ${key} > ?`} ORDER BY ${key} LIMIT 1 OFFSET ${Math.max(0, Math.floor(chunkRows) - 1)}`,
+        from === undefined ? [] : [from.toString()],
+      );
+      const k = rows[0]?.k;
+      if (k === undefined || k === null) return points;
+      from = BigInt(String(k));
+      points.push(from + 1n);
+    }
+  } catch (error) {
+    throw toSourceError(error);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}

@@ -4,7 +4,7 @@
 // only once they are newer than the read of the key's range. Progress is part
 // of every checkpoint, so a restart continues mid-table; a range loaded twice
 // (read, then a crash before the checkpoint) is replaced, not doubled.
-import { ConsistentSnapshot, tableStats, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { ConsistentSnapshot, keySplitPoints, tableStats, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import { comparePositions, type BinlogPosition, type Row, type RowChange, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { sleep } from "./backoff";
@@ -36,9 +36,16 @@ export async function planTable(source: SourceConnectionConfig, schema: TableSch
   if (stats.min === undefined || stats.max === undefined) return { keyColumn, chunks: [{}] };
   const count = Math.max(1, Math.ceil(stats.rows / chunkRows));
   const span = stats.max - stats.min + 1n;
-  const step = span / BigInt(count) + (span % BigInt(count) === 0n ? 0n : 1n);
   const chunks: SnapshotChunk[] = [{ to: stats.min.toString() }];
-  for (let from = stats.min; from <= stats.max; from += step) chunks.push({ from: from.toString(), to: (from + step).toString() });
+  if (span > BigInt(stats.rows) * 4n && stats.rows > chunkRows) {
+    // Sparse or skewed keys: split where the rows are, not evenly over the span.
+    const points = [stats.min, ...(await keySplitPoints(source, schema.database, schema.table, keyColumn, chunkRows))];
+    if (points[points.length - 1]! <= stats.max) points.push(stats.max + 1n);
+    for (let i = 0; i + 1 < points.length; i++) if (points[i]! < points[i + 1]!) chunks.push({ from: points[i]!.toString(), to: points[i + 1]!.toString() });
+  } else {
+    const step = span / BigInt(count) + (span % BigInt(count) === 0n ? 0n : 1n);
+    for (let from = stats.min; from <= stats.max; from += step) chunks.push({ from: from.toString(), to: (from + step).toString() });
+  }
   // Keys above the planned ones (rows inserted since) form the last range, read last, streamed.
   chunks.push({ from: chunks[chunks.length - 1]!.to });
   return { keyColumn, chunks };
