@@ -7,3 +7,4 @@ export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 export { normaliserFor, rowNormaliser } from "./values";
 export { keySplitPoints, tableStats } from "./table-stats";
 export { currentPosition, findPositionAt } from "./positions";
+export { parseDdl, type SchemaChange, type SchemaChangeKind, type ColumnDefinition } from "./ddl-parser";
