@@ -207,8 +207,9 @@ export class BinlogReader {
           this.open ??= { tables: new Map(), rows: 0 };
         } else {
           // COMMIT (non-transactional engines) or a DDL statement: either ends the event group.
+          const q = event as Extract<AnyBinlogEvent, { getEventName(): "query" }>;
           this.advance(event);
-          this.commit(event.timestamp);
+          this.commit(event.timestamp, query === "COMMIT" ? undefined : { statement: q.query, database: q.schema });
           return;
         }
         break;
@@ -293,7 +294,7 @@ export class BinlogReader {
     return normalise;
   }
 
-  private commit(timestampMs: number): void {
+  private commit(timestampMs: number, ddl?: { statement: string; database: string }): void {
     const open = this.open;
     this.open = undefined;
     const tables = open ? [...open.tables.values()] : [];
@@ -301,11 +302,11 @@ export class BinlogReader {
     this.committed = position;
     const last = this.ready[this.ready.length - 1];
     // Runs of transactions on other tables only move the position: keep one.
-    if (tables.length === 0 && last && last.tables.length === 0 && !last.partial) {
+    if (tables.length === 0 && !ddl && last && last.tables.length === 0 && !last.partial && !last.ddl) {
       last.position = position;
       last.commitTimeMs = timestampMs;
     } else {
-      this.ready.push({ position, commitTimeMs: timestampMs, tables });
+      this.ready.push({ position, commitTimeMs: timestampMs, tables, ...(ddl ? { ddl } : {}) });
       this.readyRows += open?.rows ?? 0;
     }
     this.pauseIfFull();

@@ -33,6 +33,8 @@ export interface SourceTransaction {
    */
   partial?: boolean;
   position: BinlogPosition;
+  /** A DDL statement (a query event outside any transaction); `database` is the session's default database. */
+  ddl?: { statement: string; database: string };
   /** Source commit time, ms since epoch (binlog timestamps have 1 s resolution). */
   commitTimeMs: number;
   tables: TableChanges[];

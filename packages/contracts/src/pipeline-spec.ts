@@ -50,10 +50,26 @@ function checkStartupOptions(source: MySqlSourceSpec, ctx: z.RefinementCtx): voi
   if (mode === "timestamp") need("scan.startup.timestamp-millis", "the start time in milliseconds since 1970");
 }
 
+/** Kinds of source schema change (see packages/cdc-mysql/src/ddl-parser.ts). */
+export const SCHEMA_CHANGE_KINDS = ["add_column", "drop_column", "rename_column", "modify_column", "rename_table", "truncate_table", "create_table", "drop_table"] as const;
+
 export const SinkSpec = z.object({
   /** `embedded` is the DuckDB warehouse inside the worker; `doris` comes later. */
   type: z.enum(["embedded"]).default("embedded"),
+  /** Only these kinds of schema change are applied (Flink CDC's `include.schema.changes`); default all. */
+  "include.schema.changes": z.array(z.enum(SCHEMA_CHANGE_KINDS)).optional(),
+  /** These kinds are never applied (`exclude.schema.changes`). */
+  "exclude.schema.changes": z.array(z.enum(SCHEMA_CHANGE_KINDS)).optional(),
 });
+
+/**
+ * Flink CDC's `schema.change.behavior`: exception (stop on any change), evolve (apply all,
+ * fail if one cannot be applied), try_evolve (apply, tolerate what cannot), lenient (add and
+ * rename apply; a dropped column is kept, filled with NULLs; a type change that cannot be
+ * applied is tolerated), ignore (record only).
+ */
+export const SCHEMA_CHANGE_BEHAVIORS = ["exception", "evolve", "try_evolve", "lenient", "ignore"] as const;
+export type SchemaChangeBehavior = (typeof SCHEMA_CHANGE_BEHAVIORS)[number];
 
 export const RouteSpec = z.object({
   "source-table": z.string().min(1),
@@ -85,6 +101,11 @@ export const PipelineSpec = z
       .max(128)
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '-' and '.' only"),
     parallelism: z.coerce.number().int().min(1).default(1),
+    "schema.change.behavior": z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(SCHEMA_CHANGE_BEHAVIORS))
+      .default("lenient"),
   }),
 })
   .superRefine((spec, ctx) => checkStartupOptions(spec.source, ctx));

@@ -2,6 +2,7 @@
 // a lost connection) or stops in the failed state with a message to act on.
 import { SourceError } from "@tide/cdc-mysql";
 import { isTideError } from "@tide/contracts";
+import { SchemaChangeRejected } from "./schema-evolution";
 
 export interface ClassifiedFault {
   transient: boolean;
@@ -24,6 +25,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 export function classifyFault(error: unknown): ClassifiedFault {
+  if (error instanceof SchemaChangeRejected) return { transient: false, message: error.message };
   if (error instanceof SourceError) return { transient: error.kind === "transient", message: error.message };
   if (isTideError(error)) return { transient: error.code === "SOURCE_UNREACHABLE", message: error.message };
   const code = errorCode(error);

@@ -13,6 +13,7 @@ import { JobMetrics } from "./job-metrics";
 import type { JobStore, LoadedJob } from "./job-store";
 import type { Logger } from "./logger";
 import { copyFromSnapshot, copySnapshot, type SnapshotTable } from "./snapshot-copier";
+import { handleDdl } from "./schema-evolution";
 import { ChangeStream } from "./stream-applier";
 
 export interface JobRunnerDeps {
@@ -105,7 +106,12 @@ export class JobRunner {
       const known = new Set(checkpoint.tables);
       streamingTables = tables.filter((t) => known.has(keyOf(t)));
       joiningTables = tables.filter((t) => !known.has(keyOf(t)));
-      for (const t of streamingTables) await warehouse.ensureTable(t.target);
+      for (const t of streamingTables) {
+        // The warehouse table has the shape of the checkpoint's time; binlog DDL after it evolves it.
+        const recorded = await warehouse.recordedSpec(t.target.schema, t.target.table);
+        if (recorded) t.target = { ...recorded, model: t.target.model, keyColumns: recorded.keyColumns };
+        else await warehouse.ensureTable(t.target);
+      }
     } else {
       const startAt = await this.startPosition(job);
       if (startAt) {
@@ -201,6 +207,7 @@ export class JobRunner {
         }
       },
       onTick: () => this.followTableChanges(stream),
+      onDdl: (event, targets) => handleDdl({ jobId: job.id, spec: job.spec, event, targets, warehouse, store, log: this.log }),
       copyJoined: (snapshot, requests) =>
         copyFromSnapshot(snapshot, {
           jobId: job.id,

@@ -109,6 +109,34 @@ export class JobStore {
     if (old[0]) await this.prisma.checkpoint.deleteMany({ where: { jobId, id: { lte: old[0].id } } });
   }
 
+  async recordSchemaChange(record: {
+    jobId: number;
+    sourceDatabase: string;
+    sourceTable: string;
+    statement: string;
+    kind: string;
+    parsed: unknown;
+    behavior: string;
+    outcome: "applied" | "ignored" | "failed";
+    detail: string;
+    durationMs: number;
+    columnsBefore: unknown;
+    columnsAfter: unknown;
+    position: BinlogPosition;
+    sourceTime: Date;
+  }): Promise<void> {
+    const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as object;
+    await this.prisma.schemaChangeRecord.create({
+      data: {
+        ...record,
+        parsed: json(record.parsed),
+        columnsBefore: json(record.columnsBefore),
+        columnsAfter: json(record.columnsAfter),
+        position: json(record.position),
+      },
+    });
+  }
+
   /** The job's last saved checkpoint: where it resumes. */
   async lastCheckpoint(jobId: number): Promise<CompletedCheckpoint | undefined> {
     const row = await this.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });

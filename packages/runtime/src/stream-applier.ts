@@ -12,7 +12,8 @@
 // Its copy runs beside the stream, and its load stays out of checkpoints until
 // the copy is complete, so the fold lands on the full snapshot.
 import { BinlogReader, ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
-import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type TableSchema } from "@tide/contracts";
+import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type SourceTransaction, type TableSchema } from "@tide/contracts";
+import type { DdlEvent } from "./schema-evolution";
 import type { Warehouse } from "@tide/warehouse";
 import { filterByPlan, loadChunk, planDone, planHorizon, type TableSnapshotPlan } from "./chunked-snapshot";
 import { crashPoint } from "./crash-points";
@@ -71,6 +72,8 @@ export class ChangeStream {
       /** After each loaded range; `tableDone` when the table's last range is in. */
       onChunkLoaded?: (key: string, rows: number, tableDone: boolean) => Promise<void>;
       onSnapshotRows?: (rows: number) => void;
+      /** A DDL statement in the binlog; may replace entries of `targets` (followed table → warehouse table). */
+      onDdl?: (event: DdlEvent, targets: Map<string, SinkTableSpec>) => Promise<void>;
     },
   ) {
     for (const [key, target] of args.targets) {
@@ -165,8 +168,33 @@ export class ChangeStream {
         metrics.fetchLagMs = reader.fetchLagMs;
         metrics.binlogBytesTotal = reader.bytesReceived;
         if (transactions.length > 0) {
-          const byTable = new Map<string, { target: SinkTableSpec; changes: RowChange[] }>();
+          let byTable = new Map<string, { target: SinkTableSpec; changes: RowChange[] }>();
+          let newestCommitMs = 0;
+          let lastData: SourceTransaction | undefined;
+          const flush = async () => {
+            for (const { target, changes } of byTable.values()) await coordinator.write(target, changes, newestCommitMs);
+            byTable = new Map();
+            // A replay after a join re-reads transactions already handled: the position never moves back.
+            if (lastData && comparePositions(lastData.position, position) > 0) position = lastData.position;
+            midTransaction = lastData?.partial === true;
+            lastData = undefined;
+          };
           for (const tx of transactions) {
+            if (tx.ddl) {
+              // The source's shape changes here: what came before becomes visible in the old shape first.
+              await flush();
+              if (comparePositions(tx.position, position) <= 0) continue; // replayed: handled before
+              if (coordinator.pending > 0 || formatPosition(position) !== checkpointed) await checkpoint();
+              const targets = new Map([...this.routes].map(([key, route]) => [key, route.target]));
+              await this.args.onDdl?.({ statement: tx.ddl.statement, database: tx.ddl.database, position: tx.position, commitTimeMs: tx.commitTimeMs }, targets);
+              for (const [key, target] of targets) {
+                const route = this.routes.get(key);
+                if (route) route.target = target;
+              }
+              position = tx.position;
+              await checkpoint();
+              continue;
+            }
             for (const t of tx.tables) {
               const route = this.routes.get(`${t.database}.${t.table}`);
               if (!route) continue;
@@ -177,12 +205,10 @@ export class ChangeStream {
               if (!entry) byTable.set(key, (entry = { target: route.target, changes: [] }));
               for (const change of changes) entry.changes.push(change);
             }
+            newestCommitMs = tx.commitTimeMs;
+            lastData = tx;
           }
-          const last = transactions[transactions.length - 1]!;
-          for (const { target, changes } of byTable.values()) await coordinator.write(target, changes, last.commitTimeMs);
-          // A replay after a join re-reads transactions already handled: the position never moves back.
-          if (comparePositions(last.position, position) > 0) position = last.position;
-          midTransaction = last.partial === true;
+          await flush();
           metrics.caughtUp = false;
         } else {
           metrics.caughtUp = coordinator.pending === 0;

@@ -2,3 +2,4 @@ export { Warehouse, type TableChangeBatch } from "./warehouse";
 export { quoteIdent, qualified } from "./sql";
 export { planColumn } from "./type-mapping";
 export { EmbeddedSink } from "./embedded-sink";
+export type { ColumnChange, ColumnChangeResult } from "./schema-change";

@@ -15,6 +15,7 @@ import { assertReadOnly, cleanMessage } from "./read-only-query";
 import { qualified, quoteIdent, quoteString } from "./sql";
 import { appendValue, planColumn, type ColumnPlan } from "./type-mapping";
 import { createLoadTables, EmbeddedSink } from "./embedded-sink";
+import type { ColumnChange, ColumnChangeResult } from "./schema-change";
 
 export interface TableChangeBatch {
   target: SinkTableSpec;
@@ -70,6 +71,97 @@ export class Warehouse {
       await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [spec.schema, spec.table]);
       await this.writer.run("INSERT INTO _tide.tables VALUES ($1, $2, $3)", [spec.schema, spec.table, JSON.stringify(spec)]);
       this.plans.set(`${spec.schema}.${spec.table}`, spec.columns.map((c) => planColumn(c.mysqlType)));
+    });
+  }
+
+  /**
+   * Applies a source column change to a warehouse table and its recorded spec.
+   * Idempotent: a change the table already has (replayed after a crash) does nothing.
+   */
+  async alterTable(schema: string, table: string, change: ColumnChange): Promise<ColumnChangeResult & { spec: SinkTableSpec }> {
+    return this.exclusive(async () => {
+      const before = await this.tableSpec(schema, table);
+      const spec: SinkTableSpec = { ...before, columns: before.columns.map((c) => ({ ...c })), keyColumns: [...before.keyColumns] };
+      const name = qualified(schema, table);
+      const has = (column: string) => spec.columns.some((c) => c.name === column);
+      const started = performance.now();
+      let applied = true;
+      let detail = "";
+      const statements: string[] = [];
+      switch (change.kind) {
+        case "add_column": {
+          if (has(change.column.name)) {
+            applied = false;
+            detail = `column ${change.column.name} is already there`;
+            break;
+          }
+          const plan = planColumn(change.column.mysqlType);
+          // Existing rows get the source's default, as they do in the source.
+          const literal = change.defaultValue === undefined ? "" : ` DEFAULT ${defaultLiteral(change.defaultValue)}`;
+          statements.push(`ALTER TABLE ${name} ADD COLUMN ${quoteIdent(change.column.name)} ${plan.duckType}${literal}`);
+          spec.columns.push(change.column);
+          detail = `added ${change.column.name} ${plan.duckType}`;
+          break;
+        }
+        case "drop_column": {
+          if (!has(change.column)) {
+            applied = false;
+            detail = `column ${change.column} is already gone`;
+            break;
+          }
+          if (spec.keyColumns.includes(change.column)) throw new Error(`Cannot drop ${change.column}: it is part of the table's key`);
+          statements.push(`ALTER TABLE ${name} DROP COLUMN ${quoteIdent(change.column)}`);
+          spec.columns = spec.columns.filter((c) => c.name !== change.column);
+          detail = `dropped ${change.column}`;
+          break;
+        }
+        case "rename_column": {
+          if (!has(change.from) && has(change.to)) {
+            applied = false;
+            detail = `column ${change.from} is already named ${change.to}`;
+            break;
+          }
+          statements.push(`ALTER TABLE ${name} RENAME COLUMN ${quoteIdent(change.from)} TO ${quoteIdent(change.to)}`);
+          for (const c of spec.columns) if (c.name === change.from) c.name = change.to;
+          spec.keyColumns = spec.keyColumns.map((k) => (k === change.from ? change.to : k));
+          detail = `renamed ${change.from} to ${change.to}`;
+          break;
+        }
+        case "modify_column": {
+          let current = change.column;
+          if (change.newName && change.newName !== change.column) {
+            if (has(change.column)) {
+              statements.push(`ALTER TABLE ${name} RENAME COLUMN ${quoteIdent(change.column)} TO ${quoteIdent(change.newName)}`);
+              spec.keyColumns = spec.keyColumns.map((k) => (k === change.column ? change.newName! : k));
+            }
+            current = change.newName;
+          }
+          const column = spec.columns.find((c) => c.name === change.column || c.name === current);
+          if (!column) throw new Error(`The warehouse table has no column ${change.column}`);
+          const from = planColumn(column.mysqlType).duckType;
+          const to = planColumn(change.definition.mysqlType).duckType;
+          if (from !== to) statements.push(`ALTER TABLE ${name} ALTER COLUMN ${quoteIdent(current)} SET DATA TYPE ${to}`);
+          detail = from === to ? `${current}: ${column.mysqlType} → ${change.definition.mysqlType} (same warehouse type ${to})` : `${current}: ${from} → ${to}`;
+          column.name = current;
+          column.mysqlType = change.definition.mysqlType;
+          column.nullable = change.definition.nullable;
+          break;
+        }
+        case "truncate_table":
+          statements.push(`DELETE FROM ${name}`);
+          detail = "all rows removed";
+          break;
+      }
+      if (applied) {
+        await this.inTransaction(async () => {
+          for (const sql of statements) await this.writer.run(sql);
+          // The staging table is recreated with the new columns on the next load.
+          await this.writer.run(`DROP TABLE IF EXISTS ${qualified("_tide_stage", `${schema}.${table}`)}`);
+          await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [schema, table]);
+          await this.writer.run("INSERT INTO _tide.tables VALUES ($1, $2, $3)", [schema, table, JSON.stringify(spec)]);
+        });
+      }
+      return { applied, detail, durationMs: performance.now() - started, columnsBefore: before.columns, columnsAfter: spec.columns, spec };
     });
   }
 
@@ -210,6 +302,11 @@ export class Warehouse {
   /** Rows whose integer key column lies in [from, to), in the source reader's encoding. */
   async readKeyRange(schema: string, table: string, keyColumn: string, from: bigint, to: bigint): Promise<Row[]> {
     return this.readRows(schema, table, `${quoteIdent(keyColumn)} >= ${from} AND ${quoteIdent(keyColumn)} < ${to}`);
+  }
+
+  /** The spec a table was created with and evolved to, or undefined when the table does not exist. */
+  async recordedSpec(schema: string, table: string): Promise<SinkTableSpec | undefined> {
+    return this.tableSpec(schema, table).catch(() => undefined);
   }
 
   /** Exact row count of a table. */
@@ -403,4 +500,10 @@ function readValue(value: unknown, plan: ColumnPlan): unknown {
     default:
       return String(value);
   }
+}
+
+function defaultLiteral(value: string): string {
+  if (/^-?\d+(\.\d+)?$/.test(value)) return value;
+  if (/^null$/i.test(value)) return "NULL";
+  return quoteString(value);
 }
