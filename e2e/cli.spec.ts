@@ -61,6 +61,15 @@ pipeline:
   await expect.poll(async () => JSON.parse(await tide(["jobs", "list", "--format", "json"])).find((j: { name: string }) => j.name === "inventory-sync")?.actualState, { timeout: 20_000 }).toBe("paused");
   expect(await tide(["jobs", "resume", "inventory-sync"])).toContain("running");
 
+  // A source schema change is followed and shows in the history.
+  const root = await sourceRoot(stack);
+  await root.query("ALTER TABLE inventory.stock ADD COLUMN location VARCHAR(20) DEFAULT 'main'");
+  await root.end();
+  await expect
+    .poll(async () => (JSON.parse(await tide(["schema-changes", "list", "--job", "inventory-sync", "--format", "json"])) as { kind: string; outcome: string }[]).map((c) => `${c.kind}:${c.outcome}`), { timeout: 15_000 })
+    .toEqual(["add_column:applied"]);
+  await expect.poll(async () => (await tide(["sql", "SELECT location FROM dwd.stock WHERE sku = 'A-1'", "--format", "csv"])).trim(), { timeout: 10_000 }).toBe("location\nmain");
+
   const exported = await tide(["pipeline", "export", "inventory-sync"]);
   expect(exported).toContain("sink-table: dwd.stock");
   expect(exported).not.toContain(stack.source.password);

@@ -14,6 +14,7 @@ const USAGE = `Usage: npm run tide -- <command> [--format table|json|csv]
   jobs pause|resume|stop NAME
   jobs resnapshot NAME         copy every table again (the remedy when the binlog was purged)
   jobs verify NAME [--table db.table]   compare source and warehouse; waits for the result
+  schema-changes list [--job NAME] [--table db.table]   the schema-change history
   tables                       warehouse tables and row counts
   sql "SELECT ..."             run a query on the warehouse (--max-rows N)
 
@@ -25,6 +26,7 @@ interface Args {
   format: OutputFormat;
   maxRows: number;
   table: string | undefined;
+  job: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -32,6 +34,7 @@ function parseArgs(argv: string[]): Args {
   let format: OutputFormat = "table";
   let maxRows = 1000;
   let table: string | undefined;
+  let job: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -43,6 +46,8 @@ function parseArgs(argv: string[]): Args {
       const f = value();
       if (f !== "table" && f !== "json" && f !== "csv") throw new CliError(`--format must be table, json or csv, not "${f}"`);
       format = f;
+    } else if (arg.startsWith("--job")) {
+      job = value();
     } else if (arg.startsWith("--table")) {
       table = value();
     } else if (arg.startsWith("--max-rows")) {
@@ -53,7 +58,7 @@ function parseArgs(argv: string[]): Args {
       positional.push(arg);
     }
   }
-  return { positional, format, maxRows, table };
+  return { positional, format, maxRows, table, job };
 }
 
 async function jobId(client: TideClient, name: string | undefined): Promise<number> {
@@ -62,7 +67,7 @@ async function jobId(client: TideClient, name: string | undefined): Promise<numb
 }
 
 async function run(argv: string[]): Promise<string> {
-  const { positional, format, maxRows, table: tableArg } = parseArgs(argv);
+  const { positional, format, maxRows, table: tableArg, job: jobArg } = parseArgs(argv);
   const [group, action, target] = positional;
   if (!group || group === "help") return USAGE;
   if (format === "csv" && group !== "sql") throw new CliError("--format csv is for `sql`; use table or json");
@@ -144,6 +149,18 @@ async function run(argv: string[]): Promise<string> {
       }
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+  if (group === "schema-changes" && action === "list") {
+    const id = jobArg ? await jobId(client, jobArg) : undefined;
+    const changes = await client.jobs.schemaChanges.query({ ...(id ? { id } : {}), ...(tableArg ? { table: tableArg } : {}) });
+    return render(
+      {
+        columns: ["time", "job", "table", "change", "outcome", "ms", "details", "statement"],
+        rows: changes.map((c) => [c.sourceTime.replace("T", " ").slice(0, 19), c.jobName, c.table, c.kind, c.outcome, c.durationMs.toFixed(1), c.detail ?? "", c.statement.replace(/\s+/g, " ")]),
+      },
+      format,
+      changes,
+    );
   }
   if (group === "tables") {
     const tables = await client.warehouse.tables.query();

@@ -159,6 +159,50 @@ export const jobsRouter = router({
       return { verificationIds: created.map((v) => v.id) };
     }),
 
+  /** The schema-change history: every source DDL seen for the job's tables and what was done about it. */
+  schemaChanges: procedureFor("viewer")
+    .input(
+      z.object({
+        id: z.number().int().positive().optional(),
+        table: z.string().optional(),
+        kind: z.string().optional(),
+        outcome: z.enum(["applied", "ignored", "failed"]).optional(),
+        limit: z.number().int().min(1).max(1000).default(200),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const [database, table] = input.table?.split(".") ?? [];
+      const rows = await ctx.services.prisma.schemaChangeRecord.findMany({
+        where: {
+          ...(input.id ? { jobId: input.id } : {}),
+          ...(database && table ? { sourceDatabase: database, sourceTable: table } : {}),
+          ...(input.kind ? { kind: input.kind } : {}),
+          ...(input.outcome ? { outcome: input.outcome } : {}),
+        },
+        include: { job: { select: { name: true } } },
+        orderBy: { id: "desc" },
+        take: input.limit,
+      });
+      return rows.map((r) => ({
+        id: r.id,
+        jobId: r.jobId,
+        jobName: r.job.name,
+        table: `${r.sourceDatabase}.${r.sourceTable}`,
+        statement: r.statement,
+        kind: r.kind,
+        parsed: r.parsed,
+        behavior: r.behavior,
+        outcome: r.outcome as "applied" | "ignored" | "failed",
+        detail: r.detail,
+        durationMs: r.durationMs,
+        columnsBefore: r.columnsBefore as { name: string; mysqlType: string; nullable: boolean }[],
+        columnsAfter: r.columnsAfter as { name: string; mysqlType: string; nullable: boolean }[],
+        position: r.position as { file: string; pos: number },
+        sourceTime: r.sourceTime.toISOString(),
+        recordedAt: r.createdAt.toISOString(),
+      }));
+    }),
+
   metricsHistory: procedureFor("viewer")
     .input(JobRef)
     .query(async ({ ctx, input }) => {
