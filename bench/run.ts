@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freshnessBenchmark } from "./freshness.bench";
+import { schemaBenchmark } from "./schema.bench";
 import { syncBenchmark } from "./sync.bench";
 
 export interface BenchResult {
@@ -12,7 +13,7 @@ export interface BenchResult {
   figures: { label: string; value: number; unit: string; note?: string }[];
 }
 
-const BENCHMARKS: Record<string, () => Promise<BenchResult>> = { sync: syncBenchmark, freshness: freshnessBenchmark };
+const BENCHMARKS: Record<string, () => Promise<BenchResult>> = { sync: syncBenchmark, freshness: freshnessBenchmark, schema: schemaBenchmark };
 const RESULTS = join(import.meta.dirname, "results");
 
 const name = process.argv[2];
