@@ -115,3 +115,61 @@ test("behavior exception: the job stops at the first schema change and says why"
   const job = await stack.prisma.syncJob.findUniqueOrThrow({ where: { id: strict } });
   assert.match(job.lastError ?? "", /shop\.strict \(add column\).*schema\.change\.behavior is exception/);
 });
+
+/** A job with the given behavior on a fresh table `shop.<name>` (id, v VARCHAR, n INT), streaming. */
+async function jobWithBehavior(name: string, behavior: string): Promise<number> {
+  await stack.source.sql(`CREATE TABLE shop.${name} (id INT PRIMARY KEY, v VARCHAR(20), n INT); INSERT INTO shop.${name} VALUES (1, 'one', 1), (2, 'two', 2);`);
+  const spec = sourceSpec(stack, name, `shop\\.${name}`);
+  const id = await stack.createJob({ ...spec, pipeline: { name, "schema.change.behavior": behavior } });
+  await waitForState(stack, id, "streaming");
+  return id;
+}
+
+async function history(job: number): Promise<string[]> {
+  return (await stack.prisma.schemaChangeRecord.findMany({ where: { jobId: job }, orderBy: { id: "asc" } })).map((h) => `${h.kind}:${h.outcome}`);
+}
+
+async function warehouseColumns(table: string): Promise<string[]> {
+  await stack.stopWorker();
+  const rows = await warehouseRows(stack, "ods", table);
+  await stack.startWorker();
+  return Object.keys(rows[0] ?? {}).sort();
+}
+
+test("behaviors evolve, try_evolve and ignore act as documented; TRUNCATE empties the table", async () => {
+  const evolve = await jobWithBehavior("b_evolve", "evolve");
+  const tryEvolve = await jobWithBehavior("b_try", "try_evolve");
+  const ignore = await jobWithBehavior("b_ignore", "ignore");
+
+  // evolve drops for real; a change it cannot apply stops the job.
+  await stack.source.sql("ALTER TABLE shop.b_evolve DROP COLUMN n");
+  await stack.source.sql("INSERT INTO shop.b_evolve VALUES (3, 'three')");
+  await waitCaughtUp(stack, evolve);
+  assert.deepEqual(await warehouseColumns("b_evolve"), ["id", "v"]);
+  await waitForState(stack, evolve, "streaming");
+  await stack.source.sql("ALTER TABLE shop.b_evolve MODIFY id BIGINT"); // DuckDB cannot retype a primary-key column
+  await waitForState(stack, evolve, "failed");
+  assert.match((await stack.prisma.syncJob.findUniqueOrThrow({ where: { id: evolve } })).lastError ?? "", /could not be applied.*behavior is evolve/s);
+
+  // try_evolve tolerates the same failure and keeps streaming.
+  await stack.source.sql("ALTER TABLE shop.b_try MODIFY id BIGINT");
+  await stack.source.sql("ALTER TABLE shop.b_try ADD COLUMN w INT DEFAULT 5");
+  await waitCaughtUp(stack, tryEvolve);
+  assert.deepEqual(await history(tryEvolve), ["modify_column:failed", "add_column:applied"]);
+  await waitForState(stack, tryEvolve, "streaming");
+
+  // ignore records the change and leaves the warehouse table as it was; rows keep flowing.
+  await stack.source.sql("ALTER TABLE shop.b_ignore ADD COLUMN w INT DEFAULT 5");
+  await stack.source.sql("INSERT INTO shop.b_ignore VALUES (3, 'three', 3, 9)");
+  await waitCaughtUp(stack, ignore);
+  assert.deepEqual(await history(ignore), ["add_column:ignored"]);
+  assert.deepEqual(await warehouseColumns("b_ignore"), ["id", "n", "v"]);
+
+  // TRUNCATE (lenient, like every default job) empties the warehouse table too.
+  await stack.source.sql("TRUNCATE TABLE shop.b_try");
+  await stack.source.sql("INSERT INTO shop.b_try (id, v, n, w) VALUES (10, 'fresh', 0, 1)");
+  await waitCaughtUp(stack, tryEvolve);
+  await stack.stopWorker();
+  assert.deepEqual((await warehouseRows(stack, "ods", "b_try")).map((r) => r.id), [10]);
+  await stack.startWorker();
+});
