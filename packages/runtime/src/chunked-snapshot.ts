@@ -22,6 +22,12 @@ export interface TableSnapshotPlan {
   /** The integer key the ranges split; absent for a table read as one range. */
   keyColumn?: string;
   chunks: SnapshotChunk[];
+  /**
+   * Set when the plan was resumed from a checkpoint: any range not marked read may have been
+   * loaded after that checkpoint, so loading it clears the range first. A fresh plan loads
+   * into an empty table and skips that delete.
+   */
+  resumed?: boolean;
 }
 
 export const DEFAULT_CHUNK_ROWS = 50_000;
@@ -137,6 +143,7 @@ export async function loadChunk(args: {
     const rows = await args.warehouse.replaceRange({
       target: args.target,
       range,
+      clear: args.plan.resumed === true,
       fill: async (append) => {
         await snapshot.readTable(args.schema, BATCH_ROWS, async (batch) => {
           const started = performance.now();

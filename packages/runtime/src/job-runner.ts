@@ -99,6 +99,7 @@ export class JobRunner {
 
     // Settle what a previous run left half-done before reading anything new.
     let checkpoint = await CheckpointCoordinator.recover(job.id, sink, store);
+    let freshPlan = false;
     let streamingTables = tables;
     let joiningTables: SnapshotTable[] = [];
     if (checkpoint && checkpoint.tables.length > 0) {
@@ -150,6 +151,7 @@ export class JobRunner {
         }
         checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position, snapshots };
         await store.saveCheckpoint(job.id, position, { seq: checkpoint.seq, labels: [], tables: wanted, snapshots });
+        freshPlan = true;
         this.log.info("chunked snapshot planned", { position, chunks: Object.fromEntries(Object.entries(snapshots).map(([k, p]) => [k, p.chunks.length])) });
       }
     }
@@ -163,6 +165,8 @@ export class JobRunner {
 
     // Chunked snapshots still in progress, resumed where the checkpoint left them.
     const pending = new Map(Object.entries(checkpoint.snapshots ?? {}).filter(([, plan]) => !planDone(plan)));
+    // A plan that is not the one just made comes from a checkpoint: its unread ranges may hold rows.
+    if (!freshPlan) for (const plan of pending.values()) plan.resumed = true;
     const coordinator = new CheckpointCoordinator(
       job.id,
       sink,

@@ -163,7 +163,8 @@ export class ChangeStream {
       await this.args.onStreaming();
       while (!signal.aborted) {
         if (this.failure) throw this.failure;
-        const transactions = await reader.poll(MAX_BATCH_ROWS, POLL_WAIT_MS);
+        // While key ranges remain to be read, do not idle waiting for the binlog.
+        const transactions = await reader.poll(MAX_BATCH_ROWS, this.snapshotting() ? 0 : POLL_WAIT_MS);
         metrics.sourceContactMs = reader.lastContactMs;
         metrics.fetchLagMs = reader.fetchLagMs;
         metrics.binlogBytesTotal = reader.bytesReceived;

@@ -189,6 +189,8 @@ export class Warehouse {
   async replaceRange(args: {
     target: SinkTableSpec;
     range?: { column: string; from?: bigint; to?: bigint };
+    /** Delete what the range holds first (default true); false when it is known to be empty. */
+    clear?: boolean;
     fill: (append: (rows: Row[]) => Promise<void>) => Promise<void>;
   }): Promise<number> {
     const { target, range } = args;
@@ -197,7 +199,9 @@ export class Warehouse {
         const conditions: string[] = [];
         if (range?.from !== undefined) conditions.push(`${quoteIdent(range.column)} >= ${range.from}`);
         if (range?.to !== undefined) conditions.push(`${quoteIdent(range.column)} < ${range.to}`);
-        await this.writer.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
+        if (args.clear !== false) {
+          await this.writer.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
+        }
         let appended = 0;
         await args.fill(async (rows) => {
           if (rows.length === 0) return;
