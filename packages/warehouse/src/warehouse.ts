@@ -40,7 +40,7 @@ export class Warehouse {
       // DuckDB takes 80% of RAM by default; the worker shares the machine. Big folds spill to disk.
       // (Order matters: temp_directory cannot be set once external access is off.)
       temp_directory: `${path}.tmp`,
-      memory_limit: options.memoryLimit ?? "512MB",
+      memory_limit: options.memoryLimit ?? "400MB",
       // No file or network access from SQL: users' queries must not read the server's files.
       enable_external_access: "false",
     });
