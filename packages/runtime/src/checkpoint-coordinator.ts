@@ -20,6 +20,8 @@ export interface CheckpointDetails {
   tables: string[];
   /** Chunked snapshots still in progress, by source table: which key ranges are read, and at which position. */
   snapshots?: Record<string, TableSnapshotPlan>;
+  /** Tables (`db.table`) whose changes count only after a position (a join's snapshot, or a replay guard). */
+  startAfter?: Record<string, BinlogPosition>;
 }
 
 export interface CompletedCheckpoint extends CheckpointDetails {
@@ -68,6 +70,8 @@ export class CheckpointCoordinator {
 
   /** Supplies the snapshot progress each checkpoint records. */
   snapshotProgress: () => Record<string, TableSnapshotPlan> | undefined = () => undefined;
+  /** Supplies the per-table start positions each checkpoint records. */
+  startPositions: () => Record<string, BinlogPosition> | undefined = () => undefined;
 
   /** Source tables (`db.table`) the next checkpoint records as snapshotted and streaming. */
   setTables(tables: string[]): void {
@@ -113,7 +117,9 @@ export class CheckpointCoordinator {
     for (const load of loads) await load.precommit();
     crashPoint("after-precommit");
     const snapshots = this.snapshotProgress();
+    const startAfter = this.startPositions();
     const details: CheckpointDetails = {
+      ...(startAfter && Object.keys(startAfter).length > 0 ? { startAfter: { ...startAfter } } : {}),
       seq: this.seq,
       labels: loads.map((l) => l.label),
       tables: this.tables,

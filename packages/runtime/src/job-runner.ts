@@ -3,12 +3,12 @@
 // yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff; anything else
 // stops the job in the failed state with a message for the user.
 import { currentPosition, discoverTables, findPositionAt } from "@tide/cdc-mysql";
-import { resolveTables, type BinlogPosition, type SinkTableSpec, type TableSchema } from "@tide/contracts";
+import { comparePositions, resolveTables, type BinlogPosition, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
 import { classifyFault } from "./fault-classifier";
 import { CheckpointCoordinator } from "./checkpoint-coordinator";
-import { planDone, planTable, type TableSnapshotPlan } from "./chunked-snapshot";
+import { planDone, planHorizon, planTable, type TableSnapshotPlan } from "./chunked-snapshot";
 import { JobMetrics } from "./job-metrics";
 import type { JobStore, LoadedJob } from "./job-store";
 import type { Logger } from "./logger";
@@ -164,7 +164,14 @@ export class JobRunner {
     if (this.abort.signal.aborted) return;
 
     // Chunked snapshots still in progress, resumed where the checkpoint left them.
-    const pending = new Map(Object.entries(checkpoint.snapshots ?? {}).filter(([, plan]) => !planDone(plan)));
+    // A plan stays in force until the stream passes its newest read (see ChangeStream.snapshotProgress).
+    const resumeAt = checkpoint.position;
+    const pending = new Map(
+      Object.entries(checkpoint.snapshots ?? {}).filter(([, plan]) => {
+        const horizon = planHorizon(plan);
+        return !planDone(plan) || (horizon !== undefined && comparePositions(horizon, resumeAt) > 0);
+      }),
+    );
     // A plan that is not the one just made comes from a checkpoint: its unread ranges may hold rows.
     if (!freshPlan) for (const plan of pending.values()) plan.resumed = true;
     const coordinator = new CheckpointCoordinator(
@@ -180,6 +187,7 @@ export class JobRunner {
       source: job.source,
       targets: new Map(streamingTables.map((t) => [keyOf(t), t.target])),
       from: checkpoint.position,
+      startAfter: checkpoint.startAfter,
       coordinator,
       metrics: this.metrics,
       log: this.log,

@@ -72,6 +72,8 @@ export class ChangeStream {
       /** After each loaded range; `tableDone` when the table's last range is in. */
       onChunkLoaded?: (key: string, rows: number, tableDone: boolean) => Promise<void>;
       onSnapshotRows?: (rows: number) => void;
+      /** Per-table start positions restored from the checkpoint (see CheckpointDetails.startAfter). */
+      startAfter?: Record<string, BinlogPosition>;
       /** A DDL statement in the binlog; may replace entries of `targets` (followed table → warehouse table). */
       onDdl?: (event: DdlEvent, targets: Map<string, SinkTableSpec>) => Promise<void>;
     },
@@ -80,19 +82,34 @@ export class ChangeStream {
       const snapshot = args.snapshots?.get(key);
       this.routes.set(key, { target, pieces: [], ...(snapshot ? { plan: snapshot.plan, schema: snapshot.schema } : {}) });
     }
+    for (const [key, after] of Object.entries(args.startAfter ?? {})) {
+      const route = this.routes.get(key);
+      if (route && comparePositions(after, args.from) > 0) route.after = after;
+    }
     args.coordinator.snapshotProgress = () => this.snapshotProgress();
+    args.coordinator.startPositions = () => {
+      const out: Record<string, BinlogPosition> = {};
+      // Joining tables are not in the checkpoint's tables yet: a restart snapshots them again.
+      for (const [key, route] of this.routes) if (route.after && !this.joining.has(key)) out[key] = route.after;
+      return out;
+    };
   }
 
-  /** Chunked snapshots not yet complete, for the checkpoint. */
+  /**
+   * Chunked snapshots still in force, for the checkpoint: a plan is kept until the stream has
+   * passed the newest position any of its ranges was read at, even when every range is read,
+   * because a resumed stream must still skip the changes those reads already hold.
+   */
   snapshotProgress(): Record<string, TableSnapshotPlan> {
     const out: Record<string, TableSnapshotPlan> = {};
-    for (const [key, route] of this.routes) if (route.plan && !planDone(route.plan)) out[key] = route.plan;
+    for (const [key, route] of this.routes) if (route.plan) out[key] = route.plan;
     return out;
   }
 
   /** Whether any table still has key ranges to read. */
   snapshotting(): boolean {
-    return Object.keys(this.snapshotProgress()).length > 0;
+    for (const route of this.routes.values()) if (route.plan && !planDone(route.plan)) return true;
+    return false;
   }
 
   private async loadNextChunk(position: BinlogPosition): Promise<void> {
