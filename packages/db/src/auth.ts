@@ -21,7 +21,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [kind, n, r, p, salt, hash] = stored.split("$");
   if (kind !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64");
-  const actual = await scryptAsync(password, Buffer.from(salt, "base64"), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  if (expected.length < 16) return false;
+  let actual: Buffer;
+  try {
+    // maxmem sized for the stored parameters (Node's 32 MiB default caps N*r at 2^15).
+    const [N, R, P] = [Number(n), Number(r), Number(p)];
+    actual = await scryptAsync(password, Buffer.from(salt, "base64"), expected.length, { N, r: R, p: P, maxmem: 256 * N * R + 64 * 1024 * 1024 });
+  } catch {
+    return false; // malformed parameters in the stored hash
+  }
   return timingSafeEqual(actual, expected);
 }
 

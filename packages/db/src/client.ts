@@ -4,7 +4,19 @@ import { PrismaMariaDb } from "@prisma/adapter-mariadb";
 import { PrismaClient } from "./generated/prisma/client";
 
 export { PrismaClient };
-export type { Prisma } from "./generated/prisma/client";
+export { Prisma } from "./generated/prisma/client";
+export type {
+  User,
+  Session,
+  SourceConnection,
+  SyncJob,
+  SyncJobTable,
+  Checkpoint,
+  MetricSample,
+  WorkerStatus,
+  Verification,
+  SchemaChangeRecord,
+} from "./generated/prisma/client";
 
 export interface DatabaseAddress {
   host: string;

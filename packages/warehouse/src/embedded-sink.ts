@@ -5,7 +5,8 @@
 // applied once or not at all, whatever crashes when.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LabelStateError, type LoadState, type RowChange, type SinkLoad, type SinkTableSpec, type TwoPhaseSink } from "@tide/contracts";
-import { appendValue, planColumn } from "./type-mapping";
+import { planColumn } from "./type-mapping";
+import { appendValue } from "./value-codec";
 import { qualified, quoteIdent } from "./sql";
 
 /** What the sink needs from the warehouse: its single writer connection, one user at a time. */

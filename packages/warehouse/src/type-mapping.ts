@@ -1,5 +1,4 @@
-import type { DuckDBAppender } from "@duckdb/node-api";
-// MySQL column types → DuckDB column types, and how each value is read back.
+// MySQL column types → DuckDB column types (value conversions: value-codec.ts).
 export type ValueKind = "integer" | "bigint" | "decimal" | "float" | "double" | "date" | "timestamp" | "blob" | "text";
 
 export interface ColumnPlan {
@@ -54,33 +53,5 @@ export function planColumn(mysqlType: string): ColumnPlan {
     default:
       // char, varchar, text, enum, set, json (text keeps big integers exact), time (may be negative or > 24 h)
       return { duckType: "VARCHAR", kind: "text", fraction: 0 };
-  }
-}
-
-/** Appends one canonical value (see Row in @tide/contracts) to a column of this plan. */
-export function appendValue(appender: DuckDBAppender, value: unknown, plan: ColumnPlan): void {
-  if (value === null || value === undefined) return appender.appendNull();
-  switch (plan.kind) {
-    case "integer":
-      // INT UNSIGNED is stored as BIGINT: it does not fit DuckDB's 32-bit INTEGER.
-      return plan.duckType === "BIGINT" ? appender.appendBigInt(BigInt(value as number)) : appender.appendInteger(Number(value));
-    case "float":
-      return appender.appendFloat(Number(value));
-    case "double":
-      return appender.appendDouble(Number(value));
-    case "blob":
-      return appender.appendBlob(value instanceof Uint8Array ? value : Buffer.from(String(value), "utf8"));
-    case "date":
-    case "timestamp": {
-      const text = String(value);
-      // MySQL's zero date has no DuckDB equivalent: it is kept as -infinity, which reads back
-      // as the zero date. Dates with a zero month or day only (2024-00-15) become NULL.
-      if (/^0000-00-00(?: 00:00:00(?:\.0+)?)?$/.test(text)) return appender.appendVarchar("-infinity");
-      if (/^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
-      return appender.appendVarchar(text);
-    }
-    default:
-      // BIGINT and DECIMAL arrive as exact strings; DuckDB casts them on append.
-      return appender.appendVarchar(typeof value === "string" ? value : String(value));
   }
 }
