@@ -9,6 +9,7 @@ import { WorkerStatus } from "./WorkerStatus";
 const NAV = [
   { href: "/jobs", label: "Jobs", testId: "nav-jobs", icon: "⇄" },
   { href: "/tables", label: "Tables", testId: "nav-tables", icon: "▦" },
+  { href: "/schema-changes", label: "Schema changes", testId: "nav-schema-changes", icon: "Δ" },
   { href: "/sql", label: "SQL", testId: "nav-sql", icon: "›_" },
 ] as const;
 
