@@ -4,6 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import mysql from "mysql2/promise";
 import { RandomWorkload, seedItems } from "./workload";
 import { digestRows, sleep, sourceRows, sourceSpec, startStack, waitCaughtUp, waitForState, warehouseRows, type Stack } from "./stack";
 
@@ -49,4 +50,78 @@ test("kill -9 mid-table during a chunked snapshot with concurrent writes: resume
   const log = readFileSync(stack.workerLog, "utf8");
   assert.equal(log.match(/chunked snapshot planned/g)?.length, 1, "the restart continued the planned snapshot instead of starting over");
   assert.deepEqual(digestRows(await warehouseRows(stack, "ods", "items")), digestRows(await sourceRows(stack, "shop", "items")));
+});
+
+/** Random transactions on shop.order_lines (key (tenant, id)), including updates that move a row to another tenant. */
+async function linesWorkload(stack: Stack, stop: () => boolean): Promise<number> {
+  const conn = await mysql.createConnection({ host: "127.0.0.1", port: stack.source.port, user: "root", database: "shop" });
+  let nextId = 1_000_000;
+  let transactions = 0;
+  try {
+    while (!stop()) {
+      await conn.beginTransaction();
+      for (let i = 0; i < 1 + Math.floor(Math.random() * 3); i++) {
+        const tenant = Math.floor(Math.random() * 110);
+        const r = Math.random();
+        if (r < 0.35) {
+          await conn.query("INSERT INTO order_lines (tenant, id, qty, note) VALUES (?, ?, ?, ?)", [tenant, ++nextId, Math.floor(Math.random() * 100), "new 🚀"]);
+        } else if (r < 0.7) {
+          await conn.query("UPDATE order_lines SET qty = qty + 1, note = 'changed' WHERE tenant = ? ORDER BY id LIMIT 3", [tenant]);
+        } else if (r < 0.85) {
+          // A key change that crosses key ranges.
+          await conn.query("UPDATE IGNORE order_lines SET tenant = ? WHERE tenant = ? ORDER BY id LIMIT 1", [(tenant + 37) % 100, tenant]);
+        } else {
+          await conn.query("DELETE FROM order_lines WHERE tenant = ? ORDER BY id DESC LIMIT 2", [tenant]);
+        }
+      }
+      if (Math.random() < 0.1) await conn.rollback();
+      else {
+        await conn.commit();
+        transactions += 1;
+      }
+    }
+  } finally {
+    await conn.end();
+  }
+  return transactions;
+}
+
+test("a composite key splits on its leading integer column; ranges load in parallel beside the stream, killed -9 and resumed, ends equal", async () => {
+  await stack.source.sql(`CREATE TABLE shop.order_lines (tenant INT NOT NULL, id BIGINT NOT NULL, qty INT NOT NULL, note VARCHAR(40) NULL, PRIMARY KEY (tenant, id));
+    INSERT INTO shop.order_lines SELECT seq DIV 1000, seq, seq % 97, IF(seq % 3 = 0, NULL, CONCAT('line ', seq)) FROM shop.seq_0_to_99999;`);
+  let stopWriting = false;
+  const writing = linesWorkload(stack, () => stopWriting);
+  const jobId = await stack.createJob(sourceSpec(stack, "lines", "shop\\.order_lines", { pipeline: { name: "lines", parallelism: 3 } }));
+  await stack.startWorker(CHUNK_ENV);
+
+  // Mid-snapshot, /metrics shows the table snapshotting and the ranges done and remaining.
+  let metrics = "";
+  let total = 0;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    assert.ok(Date.now() < deadline, `no snapshot progress at /metrics:\n${metrics}`);
+    metrics = await (await fetch(`${stack.env.TIDE_WORKER_URL}/metrics`)).text();
+    const done = Number(/tide_job_snapshot_chunks\{job="lines",state="done"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    const remaining = Number(/tide_job_snapshot_chunks\{job="lines",state="remaining"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    if (done > 0 && remaining > 0) {
+      total = done + remaining;
+      break;
+    }
+    await sleep(20);
+  }
+  assert.match(metrics, /tide_job_table_phase\{job="lines",table="shop.order_lines",phase="snapshotting"\} 1/);
+  assert.ok(total >= 20, `the table was split on tenant into ${total} ranges`);
+  await stack.killWorker();
+
+  await stack.startWorker(CHUNK_ENV);
+  await waitForState(stack, jobId, "streaming", 120_000);
+  await sleep(1_000);
+  stopWriting = true;
+  assert.ok((await writing) > 50, "the writer kept writing");
+  await waitCaughtUp(stack, jobId);
+  metrics = await (await fetch(`${stack.env.TIDE_WORKER_URL}/metrics`)).text();
+  assert.match(metrics, /tide_job_table_phase\{job="lines",table="shop.order_lines",phase="streaming"\} 1/);
+  await stack.stopWorker();
+
+  assert.deepEqual(digestRows(await warehouseRows(stack, "ods", "order_lines")), digestRows(await sourceRows(stack, "shop", "order_lines")));
 });

@@ -87,6 +87,11 @@ export class ConsistentSnapshot {
     return total;
   }
 
+  /** Bytes received from the source on this snapshot's connection so far (for bytes-per-second metrics). */
+  get bytesRead(): number {
+    return (this.raw as unknown as { stream?: { bytesRead?: number } }).stream?.bytesRead ?? 0;
+  }
+
   async close(): Promise<void> {
     await this.conn.query("COMMIT").catch(() => undefined);
     await this.conn.end().catch(() => undefined);

@@ -48,6 +48,16 @@ export interface JobMetricsSample {
   binlogBytesPerSec?: number;
   /** Snapshot key ranges loaded by this run of the job. */
   snapshotChunksDone?: number;
+  /** Key ranges of the snapshots in progress, read or not (0 when no table is snapshotting). */
+  snapshotChunksTotal?: number;
+  /** Tables of the job whose snapshot is complete, and all the job's tables. */
+  snapshotTablesDone?: number;
+  snapshotTablesTotal?: number;
+  /** Snapshot rows and source bytes read per second over the last sample interval. */
+  snapshotRowsPerSec?: number;
+  snapshotBytesPerSec?: number;
+  /** Estimated seconds until every snapshot is read, at the recent rate; absent when unknown or done. */
+  snapshotEtaSeconds?: number;
   position?: string;
 }
 

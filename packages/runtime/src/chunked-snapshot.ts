@@ -19,7 +19,7 @@ export interface SnapshotChunk {
 }
 
 export interface TableSnapshotPlan {
-  /** The integer key the ranges split; absent for a table read as one range. */
+  /** The integer column (the key's leading one) the ranges split; absent for a table read as one range. */
   keyColumn?: string;
   chunks: SnapshotChunk[];
   /**
@@ -33,11 +33,18 @@ export interface TableSnapshotPlan {
 export const DEFAULT_CHUNK_ROWS = 50_000;
 const BATCH_ROWS = 10_000;
 
-/** Splits a table by its key into ranges of about `chunkRows` rows, plus open ranges below and above. */
+/**
+ * Splits a table into ranges of about `chunkRows` rows, plus open ranges below and above,
+ * by its key's leading column when that is a NOT NULL integer (a composite key such as
+ * (tenant_id, id) splits on tenant_id; rows sharing a leading value stay in one range).
+ * Other keys are read as one range: ordering strings the way the source's collation does,
+ * which deciding a binlog row's range would need, is not something JavaScript can do exactly.
+ */
 export async function planTable(source: SourceConnectionConfig, schema: TableSchema, keyColumns: string[], chunkRows = DEFAULT_CHUNK_ROWS): Promise<TableSnapshotPlan> {
-  const keyColumn = keyColumns.length === 1 ? keyColumns[0]! : undefined;
-  const integerKey = keyColumn !== undefined && /int/i.test(schema.columns.find((c) => c.name === keyColumn)?.mysqlType ?? "");
+  const leading = schema.columns.find((c) => c.name === keyColumns[0]);
+  const integerKey = leading !== undefined && !leading.nullable && /^(tiny|small|medium|big)?int\b/i.test(leading.mysqlType);
   if (!integerKey) return { chunks: [{}] };
+  const keyColumn = leading.name;
   const stats = await tableStats(source, schema.database, schema.table, keyColumn);
   if (stats.min === undefined || stats.max === undefined) return { keyColumn, chunks: [{}] };
   const count = Math.max(1, Math.ceil(stats.rows / chunkRows));
@@ -111,7 +118,9 @@ export function filterByPlan(plan: TableSnapshotPlan, changes: RowChange[], posi
  * Reads one range at a consistent position no older than `notBefore` (what the
  * stream has already handled; on MariaDB a commit can reach the binlog a moment
  * before a new snapshot sees it, so such a snapshot is simply taken again) and
- * replaces the range in the warehouse with it.
+ * replaces the range in the warehouse with it. `onOpened` learns the position
+ * before any row is read: the stream must not apply this range's changes past it
+ * until the load is in (see ChangeStream.settleLoadsBefore).
  */
 export async function loadChunk(args: {
   source: SourceConnectionConfig;
@@ -121,7 +130,12 @@ export async function loadChunk(args: {
   chunk: SnapshotChunk;
   notBefore: BinlogPosition;
   warehouse: Warehouse;
+  /** Load on a connection of its own, beside other loads and the stream's commits. */
+  concurrent?: boolean;
+  onOpened?: (position: BinlogPosition) => void;
   onBatch?: (rows: number) => void;
+  /** Source bytes read, added as they arrive. */
+  onBytes?: (bytes: number) => void;
   /** Adds the time spent writing into the warehouse, ms (the rest of a chunk is reading the source). */
   onWriteMs?: (ms: number) => void;
 }): Promise<void> {
@@ -132,6 +146,8 @@ export async function loadChunk(args: {
     await sleep(5);
     snapshot = await ConsistentSnapshot.open(args.source);
   }
+  args.onOpened?.(snapshot.position);
+  let bytesCounted = snapshot.bytesRead;
   try {
     const range = args.plan.keyColumn
       ? {
@@ -144,8 +160,12 @@ export async function loadChunk(args: {
       target: args.target,
       range,
       clear: args.plan.resumed === true,
+      concurrent: args.concurrent === true,
       fill: async (append) => {
         await snapshot.readTable(args.schema, BATCH_ROWS, async (batch) => {
+          const bytes = snapshot.bytesRead;
+          args.onBytes?.(bytes - bytesCounted);
+          bytesCounted = bytes;
           const started = performance.now();
           await append(batch);
           args.onWriteMs?.(performance.now() - started);

@@ -25,11 +25,21 @@ export class JobMetrics {
   snapshotChunksDone = 0;
   snapshotChunkMs = 0;
   snapshotWriteMs = 0;
+  snapshotBytesRead = 0;
+  /** Each table's phase (`db.table` → pending, snapshotting, streaming, failed), as last set by the runner. */
+  readonly tablePhases = new Map<string, string>();
+  /** Where the snapshot stands (set by the running stream): tables and key ranges read and planned. */
+  snapshotProgress: (() => { tablesDone: number; tablesTotal: number; chunksDone: number; chunksTotal: number }) | undefined;
   commitsTotal = 0;
   applySecondsTotal = 0;
   private history: JobMetricsSample[] = [];
   private lastSampleRows = 0;
   private lastSampleBytes = 0;
+  private lastSampleSnapshotRows = 0;
+  private lastSampleSnapshotBytes = 0;
+  private lastSampleChunks = 0;
+  /** Key ranges read per second, smoothed over recent samples (for the snapshot's ETA). */
+  private chunkRate: number | undefined;
   private lastSampleAt = Date.now();
 
   constructor(readonly jobId: number) {}
@@ -67,6 +77,17 @@ export class JobMetrics {
     this.lastSampleRows = this.rowsAppliedTotal + this.snapshotRowsCopied;
     const bytesPerSec = (this.binlogBytesTotal - this.lastSampleBytes) / seconds;
     this.lastSampleBytes = this.binlogBytesTotal;
+    const snapshotRowsPerSec = (this.snapshotRowsCopied - this.lastSampleSnapshotRows) / seconds;
+    this.lastSampleSnapshotRows = this.snapshotRowsCopied;
+    const snapshotBytesPerSec = (this.snapshotBytesRead - this.lastSampleSnapshotBytes) / seconds;
+    this.lastSampleSnapshotBytes = this.snapshotBytesRead;
+    const chunksPerSec = (this.snapshotChunksDone - this.lastSampleChunks) / seconds;
+    this.lastSampleChunks = this.snapshotChunksDone;
+    // A range takes a second or more to read, so the rate is smoothed over about half a minute.
+    this.chunkRate = this.chunkRate === undefined ? chunksPerSec : this.chunkRate + (chunksPerSec - this.chunkRate) * Math.min(1, seconds / 30);
+    const progress = this.snapshotProgress?.();
+    const chunksLeft = progress ? progress.chunksTotal - progress.chunksDone : 0;
+    const etaSeconds = chunksLeft > 0 && this.chunkRate > 0 ? Math.round(chunksLeft / this.chunkRate) : undefined;
     this.lastSampleAt = now;
     const s: JobMetricsSample = {
       jobId: this.jobId,
@@ -76,7 +97,13 @@ export class JobMetrics {
       fetchLagMs: Math.round(this.fetchLagMs),
       rowsPerSec: Math.round(rowsPerSec),
       binlogBytesPerSec: Math.max(0, Math.round(bytesPerSec)),
-      snapshotChunksDone: this.snapshotChunksDone,
+      snapshotChunksDone: progress?.chunksDone ?? 0,
+      snapshotChunksTotal: progress?.chunksTotal ?? 0,
+      snapshotTablesDone: progress?.tablesDone ?? 0,
+      snapshotTablesTotal: progress?.tablesTotal ?? 0,
+      snapshotRowsPerSec: Math.max(0, Math.round(snapshotRowsPerSec)),
+      snapshotBytesPerSec: Math.max(0, Math.round(snapshotBytesPerSec)),
+      ...(etaSeconds !== undefined ? { snapshotEtaSeconds: etaSeconds } : {}),
       eventsTotal: this.eventsTotal,
       snapshotRowsCopied: this.snapshotRowsCopied,
       position: this.position,
@@ -102,7 +129,10 @@ export function renderPrometheus(jobs: { name: string; metrics: JobMetrics }[], 
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, v] of values) lines.push(`${name}${labels} ${v}`);
   };
-  const label = (job: string) => `{job="${job.replace(/["\\\n]/g, "_")}"}`;
+  const escape = (value: string) => value.replace(/["\\\n]/g, "_");
+  const label = (job: string) => `{job="${escape(job)}"}`;
+  const labels = (job: string, extra: Record<string, string>) =>
+    `{job="${escape(job)}"${Object.entries(extra).map(([k, v]) => `,${k}="${escape(v)}"`).join("")}}`;
   metric("tide_worker_start_time_seconds", "gauge", "Start time of the worker process.", [["", process.startedAtMs / 1000]]);
   metric("tide_job_lag_seconds", "gauge", "Source commit to visible in the warehouse (emit delay); 0 when caught up.", jobs.map((j) => [label(j.name), j.metrics.lagMs() / 1000]));
   metric("tide_job_rows_applied_total", "counter", "Row changes applied to the warehouse from the binlog.", jobs.map((j) => [label(j.name), j.metrics.rowsAppliedTotal]));
@@ -111,9 +141,22 @@ export function renderPrometheus(jobs: { name: string; metrics: JobMetrics }[], 
   metric("tide_job_apply_seconds_total", "counter", "Time spent applying changes in the warehouse.", jobs.map((j) => [label(j.name), j.metrics.applySecondsTotal]));
   metric("tide_job_fetch_lag_seconds", "gauge", "Receive time minus source timestamp of the newest row event (fetch delay).", jobs.map((j) => [label(j.name), j.metrics.fetchLagMs / 1000]));
   metric("tide_job_binlog_bytes_total", "counter", "Binlog bytes received from the source.", jobs.map((j) => [label(j.name), j.metrics.binlogBytesTotal]));
-  metric("tide_job_snapshot_chunks_total", "counter", "Snapshot key ranges loaded.", jobs.map((j) => [label(j.name), j.metrics.snapshotChunksDone]));
+  metric("tide_job_snapshot_chunks_loaded_total", "counter", "Snapshot key ranges loaded by this worker.", jobs.map((j) => [label(j.name), j.metrics.snapshotChunksDone]));
   metric("tide_job_snapshot_seconds_total", "counter", "Time spent loading snapshot key ranges.", jobs.map((j) => [label(j.name), j.metrics.snapshotChunkMs / 1000]));
   metric("tide_job_snapshot_write_seconds_total", "counter", "Part of that time spent writing into the warehouse.", jobs.map((j) => [label(j.name), j.metrics.snapshotWriteMs / 1000]));
+  metric("tide_job_snapshot_bytes_total", "counter", "Source bytes read by the snapshot.", jobs.map((j) => [label(j.name), j.metrics.snapshotBytesRead]));
+  const progress = jobs.map((j) => ({ name: j.name, p: j.metrics.snapshotProgress?.(), eta: j.metrics.latest()?.snapshotEtaSeconds }));
+  metric("tide_job_snapshot_tables", "gauge", "Tables of the job by snapshot state (done: read; remaining: still being read).", progress.flatMap(({ name, p }) => [
+    [labels(name, { state: "done" }), p?.tablesDone ?? 0],
+    [labels(name, { state: "remaining" }), p ? p.tablesTotal - p.tablesDone : 0],
+  ] as [string, number][]));
+  metric("tide_job_snapshot_chunks", "gauge", "Key ranges of the snapshots in progress by state.", progress.flatMap(({ name, p }) => [
+    [labels(name, { state: "done" }), p?.chunksDone ?? 0],
+    [labels(name, { state: "remaining" }), p ? p.chunksTotal - p.chunksDone : 0],
+  ] as [string, number][]));
+  metric("tide_job_snapshot_eta_seconds", "gauge", "Estimated time until the snapshot is read (absent when unknown).", progress.filter((x) => x.eta !== undefined).map(({ name, eta }) => [label(name), eta!]));
+  metric("tide_job_table_phase", "gauge", "1 for each table's current phase (pending, snapshotting, streaming, failed).", jobs.flatMap((j) =>
+    [...j.metrics.tablePhases].map(([table, phase]) => [labels(j.name, { table, phase }), 1] as [string, number])));
   metric("tide_job_streaming", "gauge", "1 while the job follows the binlog.", jobs.map((j) => [label(j.name), j.metrics.state === "streaming" ? 1 : 0]));
   return `${lines.join("\n")}\n`;
 }

@@ -147,6 +147,7 @@ export class JobRunner {
           await warehouse.dropTable(t.target.schema, t.target.table);
           await warehouse.ensureTable(t.target);
           snapshots[keyOf(t)] = await planTable(job.source, t.schema, t.target.keyColumns, this.deps.snapshotChunkRows);
+          this.metrics.tablePhases.set(keyOf(t), "snapshotting");
           await store.setTablePhase(job.id, t.schema, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
         }
         checkpoint = { seq: (checkpoint?.seq ?? 0) + 1, labels: [], tables: wanted, position, snapshots };
@@ -194,13 +195,19 @@ export class JobRunner {
       signal: this.abort.signal,
       onStreaming: async () => {
         this.backoff.reset();
+        this.metrics.snapshotProgress = () => stream.snapshotCounts();
         const snapshotting = stream.snapshotting();
         this.metrics.state = snapshotting ? "snapshotting" : "streaming";
         await store.setState(job.id, snapshotting ? "snapshotting" : "streaming", null);
-        for (const t of streamingTables) if (!pending.has(keyOf(t))) await store.setTablePhase(job.id, t.schema, "streaming");
+        for (const t of streamingTables) {
+          const phase = pending.has(keyOf(t)) ? "snapshotting" : "streaming";
+          this.metrics.tablePhases.set(keyOf(t), phase);
+          if (phase === "streaming") await store.setTablePhase(job.id, t.schema, "streaming");
+        }
         for (const t of joiningTables) this.join(stream, t);
       },
       snapshots: new Map(streamingTables.filter((t) => pending.has(keyOf(t))).map((t) => [keyOf(t), { schema: t.schema, plan: pending.get(keyOf(t))! }])),
+      snapshotParallelism: job.spec.pipeline.parallelism,
       warehouse,
       onSnapshotRows: (rows) => {
         this.metrics.snapshotRowsCopied += rows;
@@ -210,6 +217,7 @@ export class JobRunner {
         if (!table) return;
         await store.addRowsCopied(job.id, table.schema, rows);
         if (tableDone) {
+          this.metrics.tablePhases.set(keyOf(table), "streaming");
           await store.setTablePhase(job.id, table.schema, "streaming", { finishedAt: new Date() });
           this.log.info("table snapshot done", { table: key });
           if (!stream.snapshotting()) {

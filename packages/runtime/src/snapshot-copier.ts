@@ -47,6 +47,7 @@ export async function copyFromSnapshot(snapshot: ConsistentSnapshot, args: CopyA
     const ref = { database: schema.database, table: schema.table };
     await warehouse.dropTable(target.schema, target.table);
     await warehouse.ensureTable(target);
+    metrics.tablePhases.set(`${schema.database}.${schema.table}`, "snapshotting");
     await store.setTablePhase(jobId, ref, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
     let copied = 0;
     let reported = 0;
@@ -63,6 +64,7 @@ export async function copyFromSnapshot(snapshot: ConsistentSnapshot, args: CopyA
         lastReport = Date.now();
       }
     });
+    metrics.tablePhases.set(`${schema.database}.${schema.table}`, "streaming");
     await store.setTablePhase(jobId, ref, "streaming", { rowsCopied: copied, finishedAt: new Date() });
     log.info("table snapshot done", { table: `${schema.database}.${schema.table}`, rows: copied });
   }

@@ -15,7 +15,7 @@ import { BinlogReader, ConsistentSnapshot, type SourceConnectionConfig } from "@
 import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type SourceTransaction, type TableSchema } from "@tide/contracts";
 import type { DdlEvent } from "./schema-evolution";
 import type { Warehouse } from "@tide/warehouse";
-import { filterByPlan, loadChunk, planDone, planHorizon, type TableSnapshotPlan } from "./chunked-snapshot";
+import { filterByPlan, loadChunk, planDone, planHorizon, type SnapshotChunk, type TableSnapshotPlan } from "./chunked-snapshot";
 import { crashPoint } from "./crash-points";
 import type { CheckpointCoordinator } from "./checkpoint-coordinator";
 import type { JobMetrics } from "./job-metrics";
@@ -25,6 +25,15 @@ import type { Logger } from "./logger";
 const MAX_BATCH_ROWS = 20_000;
 /** How long a poll waits for the first transaction: bounds the extra latency of an idle stream. */
 const POLL_WAIT_MS = 50;
+/** The same while range loads run beside the stream (they start each other; the loop only polls). */
+const LOADING_POLL_WAIT_MS = 5;
+
+interface ChunkLoad {
+  chunk: SnapshotChunk;
+  /** The position the load's snapshot was taken at, once open. */
+  opened: Promise<BinlogPosition>;
+  done: Promise<void>;
+}
 
 export interface JoinRequest {
   key: string;
@@ -47,6 +56,18 @@ export class ChangeStream {
   private readonly joining = new Set<string>();
   private readonly joinRequests: JoinRequest[] = [];
   private failure: unknown;
+  /** Where the stream has got to: the position every change up to has been handed to the coordinator. */
+  private position: BinlogPosition;
+  /**
+   * The newest transaction whose changes were sorted into counted and skipped (it may not be
+   * handed to the coordinator yet): a range load's snapshot must be at least this new, or a
+   * change skipped because its range was unread could be missing from the range's read too.
+   */
+  private taken: BinlogPosition;
+  /** Range loads in flight, with the position each one's snapshot was taken at once known. */
+  private readonly loads = new Set<ChunkLoad>();
+  /** While set (a DDL being applied, the stream stopping), no new range load starts. */
+  private loadsHeld = false;
 
   constructor(
     private readonly args: {
@@ -66,8 +87,10 @@ export class ChangeStream {
       tickEveryMs?: number;
       /** Copies joining tables from the snapshot taken for them; the stream closes the snapshot after. */
       copyJoined: (snapshot: ConsistentSnapshot, tables: JoinRequest[]) => Promise<void>;
-      /** Tables whose chunked snapshot is in progress (by `db.table`); their ranges are loaded between polls. */
+      /** Tables whose chunked snapshot is in progress (by `db.table`); their ranges load beside the stream. */
       snapshots?: Map<string, { schema: TableSchema; plan: TableSnapshotPlan }>;
+      /** Key ranges read at the same time (pipeline.parallelism), default 1. */
+      snapshotParallelism?: number;
       warehouse?: Warehouse;
       /** After each loaded range; `tableDone` when the table's last range is in. */
       onChunkLoaded?: (key: string, rows: number, tableDone: boolean) => Promise<void>;
@@ -78,6 +101,8 @@ export class ChangeStream {
       onDdl?: (event: DdlEvent, targets: Map<string, SinkTableSpec>) => Promise<void>;
     },
   ) {
+    this.position = args.from;
+    this.taken = args.from;
     for (const [key, target] of args.targets) {
       const snapshot = args.snapshots?.get(key);
       this.routes.set(key, { target, pieces: [], ...(snapshot ? { plan: snapshot.plan, schema: snapshot.schema } : {}) });
@@ -112,31 +137,112 @@ export class ChangeStream {
     return false;
   }
 
-  private async loadNextChunk(position: BinlogPosition): Promise<void> {
+  /** Tables followed (not joining) and those of them whose snapshot is read; key ranges read and planned. */
+  snapshotCounts(): { tablesDone: number; tablesTotal: number; chunksDone: number; chunksTotal: number } {
+    const counts = { tablesDone: 0, tablesTotal: 0, chunksDone: 0, chunksTotal: 0 };
     for (const [key, route] of this.routes) {
-      const plan = route.plan;
-      const chunk = plan?.chunks.find((c) => c.readAt === undefined);
-      if (!plan || !chunk || !route.schema || !this.args.warehouse) continue;
-      const started = performance.now();
-      await loadChunk({
-        onWriteMs: (ms) => {
-          this.args.metrics.snapshotWriteMs += ms;
-        },
-        source: this.args.source,
-        schema: route.schema,
-        target: route.target,
-        plan,
-        chunk,
-        notBefore: position,
-        warehouse: this.args.warehouse,
-        onBatch: (rows) => this.args.onSnapshotRows?.(rows),
-      });
-      this.args.metrics.snapshotChunkMs += performance.now() - started;
-      this.args.metrics.snapshotChunksDone += 1;
-      crashPoint("during-snapshot");
-      await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, planDone(plan));
-      return;
+      if (this.joining.has(key)) continue;
+      counts.tablesTotal += 1;
+      if (!route.plan || planDone(route.plan)) counts.tablesDone += 1;
+      if (route.plan && !planDone(route.plan)) {
+        counts.chunksTotal += route.plan.chunks.length;
+        counts.chunksDone += route.plan.chunks.filter((c) => c.readAt !== undefined).length;
+      }
     }
+    return counts;
+  }
+
+  /**
+   * Starts range loads until `snapshotParallelism` are in flight. Each reads at its own
+   * consistent position, no older than the stream's, on a warehouse connection of its own;
+   * a finished load starts the next one.
+   */
+  private startLoads(): void {
+    const limit = Math.max(1, this.args.snapshotParallelism ?? 1);
+    while (!this.loadsHeld && !this.failure && !this.args.signal.aborted && this.loads.size < limit) {
+      const next = this.nextUnreadChunk();
+      if (!next) return;
+      const { key, route, chunk } = next;
+      let opened!: (position: BinlogPosition) => void;
+      let openFailed!: (error: unknown) => void;
+      const load: ChunkLoad = {
+        chunk,
+        opened: new Promise<BinlogPosition>((resolve, reject) => {
+          opened = resolve;
+          openFailed = reject;
+        }),
+        done: Promise.resolve(),
+      };
+      load.opened.catch(() => undefined); // the failure is reported through `done`
+      const started = performance.now();
+      const { metrics } = this.args;
+      load.done = loadChunk({
+        source: this.args.source,
+        schema: route.schema!,
+        target: route.target,
+        plan: route.plan!,
+        chunk,
+        notBefore: this.taken,
+        warehouse: this.args.warehouse!,
+        concurrent: true,
+        onOpened: opened,
+        onBatch: (rows) => this.args.onSnapshotRows?.(rows),
+        onBytes: (bytes) => {
+          metrics.snapshotBytesRead += bytes;
+        },
+        onWriteMs: (ms) => {
+          metrics.snapshotWriteMs += ms;
+        },
+      })
+        .then(async () => {
+          metrics.snapshotChunkMs += performance.now() - started;
+          metrics.snapshotChunksDone += 1;
+          crashPoint("during-snapshot");
+          await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, planDone(route.plan!));
+        })
+        .catch((error: unknown) => {
+          openFailed(error);
+          this.failure ??= error;
+        })
+        .finally(() => {
+          this.loads.delete(load);
+          this.startLoads();
+        });
+      this.loads.add(load);
+    }
+  }
+
+  private nextUnreadChunk(): { key: string; route: TableRoute; chunk: SnapshotChunk } | undefined {
+    if (!this.args.warehouse) return undefined;
+    const inFlight = new Set([...this.loads].map((l) => l.chunk));
+    for (const [key, route] of this.routes) {
+      if (!route.plan || !route.schema) continue;
+      const chunk = route.plan.chunks.find((c) => c.readAt === undefined && !inFlight.has(c));
+      if (chunk) return { key, route, chunk };
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits for the range loads whose snapshot is older than `position`: a change past a
+   * load's snapshot counts for its range only once the range is in (a change at or before
+   * it is in the snapshot already, and skipped while the range is unread).
+   */
+  private async settleLoadsBefore(position: BinlogPosition): Promise<void> {
+    for (const load of [...this.loads]) {
+      let at: BinlogPosition;
+      try {
+        at = await load.opened;
+      } catch {
+        continue; // failed: reported through this.failure
+      }
+      if (comparePositions(position, at) > 0) await load.done;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private async settleAllLoads(): Promise<void> {
+    await Promise.all([...this.loads].map((l) => l.done));
   }
 
   tableKeys(): string[] {
@@ -162,15 +268,14 @@ export class ChangeStream {
   async run(): Promise<void> {
     const { coordinator, metrics, log, signal } = this.args;
     let reader = await this.openReader(this.args.from);
-    let position: BinlogPosition = this.args.from;
-    let checkpointed = formatPosition(position);
+    let checkpointed = formatPosition(this.position);
     // Inside a transaction handed out in pieces: no checkpoint (or join) until its last piece.
     let midTransaction = false;
     let lastTick = Date.now();
     const checkpoint = async () => {
       const started = performance.now();
-      const visible = await coordinator.checkpoint(position);
-      checkpointed = formatPosition(position);
+      const visible = await coordinator.checkpoint(this.position);
+      checkpointed = formatPosition(this.position);
       if (visible.newestCommitMs !== undefined) metrics.recordApply(visible.rows, visible.newestCommitMs, true, (performance.now() - started) / 1000);
       metrics.position = checkpointed;
     };
@@ -180,8 +285,9 @@ export class ChangeStream {
       await this.args.onStreaming();
       while (!signal.aborted) {
         if (this.failure) throw this.failure;
-        // While key ranges remain to be read, do not idle waiting for the binlog.
-        const transactions = await reader.poll(MAX_BATCH_ROWS, this.snapshotting() ? 0 : POLL_WAIT_MS);
+        // While key ranges remain to be read, do not idle long waiting for the binlog: a finished
+        // load may be holding back changes past its snapshot.
+        const transactions = await reader.poll(MAX_BATCH_ROWS, this.snapshotting() ? LOADING_POLL_WAIT_MS : POLL_WAIT_MS);
         metrics.sourceContactMs = reader.lastContactMs;
         metrics.fetchLagMs = reader.fetchLagMs;
         metrics.binlogBytesTotal = reader.bytesReceived;
@@ -193,24 +299,30 @@ export class ChangeStream {
             for (const { target, changes } of byTable.values()) await coordinator.write(target, changes, newestCommitMs);
             byTable = new Map();
             // A replay after a join re-reads transactions already handled: the position never moves back.
-            if (lastData && comparePositions(lastData.position, position) > 0) position = lastData.position;
+            if (lastData && comparePositions(lastData.position, this.position) > 0) this.position = lastData.position;
             midTransaction = lastData?.partial === true;
             lastData = undefined;
           };
           for (const tx of transactions) {
+            if (this.loads.size > 0 && !tx.partial) await this.settleLoadsBefore(tx.position);
             if (tx.ddl) {
-              // The source's shape changes here: what came before becomes visible in the old shape first.
+              // The source's shape changes here: what came before becomes visible in the old shape first,
+              // and range loads (which read the old shape) finish first.
               await flush();
-              if (comparePositions(tx.position, position) <= 0) continue; // replayed: handled before
-              if (coordinator.pending > 0 || formatPosition(position) !== checkpointed) await checkpoint();
+              if (comparePositions(tx.position, this.position) <= 0) continue; // replayed: handled before
+              this.loadsHeld = true;
+              await this.settleAllLoads();
+              if (this.failure) throw this.failure;
+              if (coordinator.pending > 0 || formatPosition(this.position) !== checkpointed) await checkpoint();
               const targets = new Map([...this.routes].map(([key, route]) => [key, route.target]));
               await this.args.onDdl?.({ statement: tx.ddl.statement, database: tx.ddl.database, position: tx.position, commitTimeMs: tx.commitTimeMs }, targets);
               for (const [key, target] of targets) {
                 const route = this.routes.get(key);
                 if (route) route.target = target;
               }
-              position = tx.position;
+              this.position = tx.position;
               await checkpoint();
+              this.loadsHeld = false;
               continue;
             }
             for (const t of tx.tables) {
@@ -223,6 +335,7 @@ export class ChangeStream {
               if (!entry) byTable.set(key, (entry = { target: route.target, changes: [] }));
               for (const change of changes) entry.changes.push(change);
             }
+            if (!tx.partial && comparePositions(tx.position, this.taken) > 0) this.taken = tx.position;
             newestCommitMs = tx.commitTimeMs;
             lastData = tx;
           }
@@ -232,18 +345,22 @@ export class ChangeStream {
           metrics.caughtUp = coordinator.pending === 0;
         }
         if (midTransaction) continue;
-        if (coordinator.due() && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
+        if (coordinator.due() && (coordinator.pending > 0 || formatPosition(this.position) !== checkpointed)) await checkpoint();
         if (this.args.onTick && Date.now() - lastTick >= (this.args.tickEveryMs ?? 5_000)) {
           lastTick = Date.now();
           await this.args.onTick();
         }
-        if (this.joinRequests.length > 0) reader = await this.join(reader, position);
-        else if (this.snapshotting()) await this.loadNextChunk(position);
+        if (this.joinRequests.length > 0) reader = await this.join(reader, this.position);
+        else if (this.snapshotting()) this.startLoads();
       }
-      // A clean stop completes the interval in hand, so nothing is redone on resume
-      // (unless it stopped inside a huge transaction: that is read again).
-      if (!midTransaction && (coordinator.pending > 0 || formatPosition(position) !== checkpointed)) await checkpoint();
+      // A clean stop lets the range loads in flight finish and completes the interval in hand,
+      // so nothing is redone on resume (unless it stopped inside a huge transaction: that is read again).
+      this.loadsHeld = true;
+      await this.settleAllLoads();
+      if (!midTransaction && !this.failure && (coordinator.pending > 0 || formatPosition(this.position) !== checkpointed)) await checkpoint();
     } finally {
+      this.loadsHeld = true;
+      await this.settleAllLoads();
       await reader.stop().catch((error: unknown) => log.warn("binlog reader did not stop cleanly", { error }));
     }
   }

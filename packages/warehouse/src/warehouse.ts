@@ -189,33 +189,48 @@ export class Warehouse {
   /**
    * Replaces the rows of one key range (or the whole table) with what `fill`
    * appends, in one transaction: loading a snapshot chunk twice (after a crash)
-   * leaves it loaded once.
+   * leaves it loaded once. A `concurrent` load runs on a connection of its own,
+   * beside other loads and the writer's commits (DuckDB's optimistic concurrency:
+   * they touch different keys), instead of queueing for the writer.
    */
   async replaceRange(args: {
     target: SinkTableSpec;
     range?: { column: string; from?: bigint; to?: bigint };
     /** Delete what the range holds first (default true); false when it is known to be empty. */
     clear?: boolean;
+    concurrent?: boolean;
     fill: (append: (rows: Row[]) => Promise<void>) => Promise<void>;
   }): Promise<number> {
     const { target, range } = args;
-    return this.exclusive(() =>
-      this.inTransaction(async () => {
+    const load = async (conn: DuckDBConnection) => {
+      await conn.run("BEGIN TRANSACTION");
+      try {
         const conditions: string[] = [];
         if (range?.from !== undefined) conditions.push(`${quoteIdent(range.column)} >= ${range.from}`);
         if (range?.to !== undefined) conditions.push(`${quoteIdent(range.column)} < ${range.to}`);
         if (args.clear !== false) {
-          await this.writer.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
+          await conn.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
         }
         let appended = 0;
         await args.fill(async (rows) => {
           if (rows.length === 0) return;
-          await this.append(target, rows);
+          await this.append(target, rows, conn);
           appended += rows.length;
         });
+        await conn.run("COMMIT");
         return appended;
-      }),
-    );
+      } catch (error) {
+        await conn.run("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    };
+    if (!args.concurrent) return this.exclusive(() => load(this.writer));
+    const conn = await this.instance.connect();
+    try {
+      return await load(conn);
+    } finally {
+      conn.closeSync();
+    }
   }
 
   /**
@@ -411,9 +426,9 @@ export class Warehouse {
     }
   }
 
-  private async append(target: SinkTableSpec, rows: Row[]): Promise<void> {
+  private async append(target: SinkTableSpec, rows: Row[], conn: DuckDBConnection = this.writer): Promise<void> {
     const plans = target.columns.map((c) => [c.name, planColumn(c.mysqlType)] as const);
-    const appender = await this.writer.createAppender(target.table, target.schema);
+    const appender = await conn.createAppender(target.table, target.schema);
     try {
       for (const row of rows) {
         for (const [name, plan] of plans) appendValue(appender, row[name], plan);
