@@ -102,7 +102,17 @@ function decide(change: SchemaChange, behavior: SchemaChangeBehavior, spec: Pipe
     case "rename_column":
       return { outcome: "apply", change: { kind: "rename_column", from: change.from, to: change.to } };
     case "modify_column":
-      return { outcome: "apply", change: { kind: "modify_column", column: change.column, ...(change.newName ? { newName: change.newName } : {}), definition: change.definition } };
+      // Lenient: a type the stored values cannot take becomes a new column (the old values are kept beside it).
+      return {
+        outcome: "apply",
+        change: {
+          kind: "modify_column",
+          column: change.column,
+          ...(change.newName ? { newName: change.newName } : {}),
+          definition: change.definition,
+          ...(behavior === "lenient" ? { onFailure: "new_column" as const } : {}),
+        },
+      };
     case "truncate_table":
       return { outcome: "apply", change: { kind: "truncate_table" } };
     case "rename_table":

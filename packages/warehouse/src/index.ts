@@ -3,3 +3,4 @@ export { quoteIdent, qualified } from "./sql";
 export { planColumn } from "./type-mapping";
 export { EmbeddedSink } from "./embedded-sink";
 export type { ColumnChange, ColumnChangeResult } from "./schema-change";
+export { classifyTypeChange, type TypeChangeClass } from "./type-change";

@@ -7,7 +7,14 @@ export type ColumnChange =
   | { kind: "add_column"; column: ColumnSchema; defaultValue?: string }
   | { kind: "drop_column"; column: string }
   | { kind: "rename_column"; from: string; to: string }
-  | { kind: "modify_column"; column: string; newName?: string; definition: ColumnSchema }
+  | {
+      kind: "modify_column";
+      column: string;
+      newName?: string;
+      definition: ColumnSchema;
+      /** When the values already stored cannot take the new type: fail (default), or keep them in a renamed column and add the column anew. */
+      onFailure?: "fail" | "new_column";
+    }
   | { kind: "truncate_table" };
 
 export interface ColumnChangeResult {

@@ -21,6 +21,7 @@ import { planColumn, type ColumnPlan } from "./type-mapping";
 import { appendValue, keyFunction, keyLiteral, readExpression, readValue } from "./value-codec";
 import { createLoadTables, EmbeddedSink } from "./embedded-sink";
 import type { ColumnChange, ColumnChangeResult } from "./schema-change";
+import { classifyTypeChange } from "./type-change";
 
 export interface TableChangeBatch {
   target: SinkTableSpec;
@@ -93,6 +94,8 @@ export class Warehouse {
       let applied = true;
       let detail = "";
       const statements: string[] = [];
+      /** For a type change DuckDB may refuse: what to do instead (see modify_column). */
+      let fallback: { statements: string[]; columns: SinkTableSpec["columns"]; detail: string } | undefined;
       switch (change.kind) {
         case "add_column": {
           if (has(change.column.name)) {
@@ -145,8 +148,26 @@ export class Warehouse {
           if (!column) throw new Error(`The warehouse table has no column ${change.column}`);
           const from = planColumn(column.mysqlType).duckType;
           const to = planColumn(change.definition.mysqlType).duckType;
+          const kind = classifyTypeChange(column.mysqlType, change.definition.mysqlType);
           if (from !== to) statements.push(`ALTER TABLE ${name} ALTER COLUMN ${quoteIdent(current)} SET DATA TYPE ${to}`);
-          detail = from === to ? `${current}: ${column.mysqlType} → ${change.definition.mysqlType} (same warehouse type ${to})` : `${current}: ${from} → ${to}`;
+          detail = `${kind}: ${current} ${column.mysqlType} → ${change.definition.mysqlType}${from === to ? ` (same warehouse type ${to})` : ` (${from} → ${to})`}`;
+          if (from !== to && change.onFailure === "new_column" && !spec.keyColumns.includes(current)) {
+            // If DuckDB cannot convert the values already there, the old column keeps them under
+            // another name and a new column of the new type takes the name (metadata only).
+            const kept = `${current}__${from.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "")}`;
+            const keptColumn = { ...column, name: kept, nullable: true };
+            const added = { ...change.definition, name: current, nullable: true };
+            fallback = {
+              statements: [
+                ...statements.slice(0, -1), // a rename in the same CHANGE COLUMN
+                `ALTER TABLE ${name} RENAME COLUMN ${quoteIdent(current)} TO ${quoteIdent(kept)}`,
+                `ALTER TABLE ${name} ADD COLUMN ${quoteIdent(current)} ${to}`,
+              ],
+              // The appender fills columns by position: the added column is the table's last.
+              columns: [...spec.columns.map((c) => (c === column ? keptColumn : { ...c })), added],
+              detail: `${kind}: ${current} ${column.mysqlType} → ${change.definition.mysqlType}; the values already there cannot become ${to}, so they stay in ${kept} and ${current} is a new ${to} column from here on`,
+            };
+          }
           column.name = current;
           column.mysqlType = change.definition.mysqlType;
           column.nullable = change.definition.nullable;
@@ -157,14 +178,23 @@ export class Warehouse {
           detail = "all rows removed";
           break;
       }
-      if (applied) {
-        await this.inTransaction(async () => {
-          for (const sql of statements) await this.writer.run(sql);
+      const run = (sqls: string[]) =>
+        this.inTransaction(async () => {
+          for (const sql of sqls) await this.writer.run(sql);
           // The staging table is recreated with the new columns on the next load.
           await this.writer.run(`DROP TABLE IF EXISTS ${qualified("_tide_stage", `${schema}.${table}`)}`);
           await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [schema, table]);
           await this.writer.run("INSERT INTO _tide.tables VALUES ($1, $2, $3)", [schema, table, JSON.stringify(spec)]);
         });
+      if (applied) {
+        try {
+          await run(statements);
+        } catch (error) {
+          if (!fallback) throw error;
+          spec.columns = fallback.columns;
+          detail = `${fallback.detail} (${(error as Error).message.split("\n")[0]})`;
+          await run(fallback.statements);
+        }
       }
       return { applied, detail, durationMs: performance.now() - started, columnsBefore: before.columns, columnsAfter: spec.columns, spec };
     });
