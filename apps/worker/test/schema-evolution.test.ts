@@ -173,3 +173,29 @@ test("behaviors evolve, try_evolve and ignore act as documented; TRUNCATE emptie
   assert.deepEqual((await warehouseRows(stack, "ods", "b_try")).map((r) => r.id), [10]);
   await stack.startWorker();
 });
+
+test("lenient: a type the stored values cannot take becomes a new column; narrowing and widening are told apart", async () => {
+  const lenient = await jobWithBehavior("b_lenient", "lenient");
+  await stack.source.sql("UPDATE shop.b_lenient SET n = 20240105 + id");
+  // MariaDB turns the integers into dates; DuckDB has no INTEGER → DATE cast.
+  await stack.source.sql("ALTER TABLE shop.b_lenient MODIFY n DATE");
+  await stack.source.sql("INSERT INTO shop.b_lenient VALUES (3, 'three', '2024-03-01')");
+  await stack.source.sql("ALTER TABLE shop.b_lenient MODIFY v VARCHAR(40)");
+  await stack.source.sql("ALTER TABLE shop.b_lenient MODIFY v VARCHAR(10)");
+  await waitCaughtUp(stack, lenient);
+  const records = await stack.prisma.schemaChangeRecord.findMany({ where: { jobId: lenient }, orderBy: { id: "asc" } });
+  assert.deepEqual(records.map((r) => `${r.kind}:${r.outcome}:${(r.detail ?? "").split(":")[0]}`), [
+    "modify_column:applied:incompatible",
+    "modify_column:applied:widening",
+    "modify_column:applied:narrowing",
+  ]);
+  assert.match(records[0]!.detail ?? "", /stay in n__integer and n is a new DATE column/);
+  await stack.stopWorker();
+  const rows = (await warehouseRows(stack, "ods", "b_lenient")).sort((a, b) => Number(a.id) - Number(b.id));
+  await stack.startWorker();
+  assert.deepEqual(rows, [
+    { id: 1, v: "one", n__integer: 20240106, n: null },
+    { id: 2, v: "two", n__integer: 20240107, n: null },
+    { id: 3, v: "three", n__integer: null, n: "2024-03-01" },
+  ]);
+});
