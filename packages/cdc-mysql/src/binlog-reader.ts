@@ -4,7 +4,7 @@
 // labels old rows correctly. zongji does not reconnect: a lost connection
 // fails the reader and the job restarts it from its checkpoint.
 import ZongJi, { type AnyBinlogEvent, type TableMapEntry } from "@vlasky/zongji";
-import type { BinlogPosition, Row, RowChange, SourceTransaction, TableChanges } from "@tide/contracts";
+import { comparePositions, type BinlogPosition, type Row, type RowChange, type SourceTransaction, type TableChanges } from "@tide/contracts";
 import { connectionOptions, type SourceConnectionConfig } from "./connection";
 import { SourceError, toSourceError } from "./source-error";
 import { normaliserFor } from "./values";
@@ -37,8 +37,17 @@ export class BinlogReader {
   /** The resume point: just after the last complete transaction (or rotate). */
   private committed: BinlogPosition;
   private open: OpenTransaction | undefined;
-  /** XA transactions prepared but not yet committed, by their gtrid (hex). A restart between the two loses them: see the note in docs. */
+  /** XA transactions prepared but not yet committed, by their gtrid (hex). */
   private readonly preparedXa = new Map<string, OpenTransaction>();
+  /**
+   * Where each XA transaction's prepared rows start in the binlog, and where its XA COMMIT or
+   * ROLLBACK ended: a reader resumed between the two must start back at the rows (see xaReplayFrom).
+   */
+  private readonly xaSpans = new Map<string, { start: BinlogPosition; end?: BinlogPosition }>();
+  /** Where the current event group began (the resume point before it). */
+  private groupStart: BinlogPosition;
+  /** Inside XA START ... XA PREPARE: its rows are held whole (they may yet be rolled back). */
+  private inXa = false;
   private readonly ready: SourceTransaction[] = [];
   private readyRows = 0;
   private paused = false;
@@ -56,6 +65,25 @@ export class BinlogReader {
     this.file = options.startAt.file;
     this.pos = options.startAt.pos;
     this.committed = { file: this.file, pos: this.pos };
+    this.groupStart = this.committed;
+  }
+
+  /**
+   * Where a reader resuming at `position` must start so that no XA transaction prepared
+   * before `position` and committed after it is missed (its rows precede its XA COMMIT in
+   * the binlog); undefined when there is none. Spans ended at or before `position` are
+   * forgotten: resume points only move forward.
+   */
+  xaReplayFrom(position: BinlogPosition): BinlogPosition | undefined {
+    let from: BinlogPosition | undefined;
+    for (const [xid, span] of this.xaSpans) {
+      if (span.end && comparePositions(span.end, position) <= 0) {
+        this.xaSpans.delete(xid);
+        continue;
+      }
+      if (comparePositions(span.start, position) < 0 && (!from || comparePositions(span.start, from) < 0)) from = span.start;
+    }
+    return from;
   }
 
   /** Where the reader is: the end of the last event it has read. */
@@ -181,13 +209,20 @@ export class BinlogReader {
       case "mariadbgtid":
       case "gtid":
         this.open = { tables: new Map(), rows: 0 };
+        this.groupStart = { ...this.committed };
+        // MariaDB marks the event group of an XA transaction's rows (its "XA START") in the GTID event.
+        this.inXa = (event as { preparedXa?: boolean }).preparedXa === true;
         break;
       case "xaprepare": {
         // XA: the rows come before the prepare; they count only when `XA COMMIT` arrives (its own event group).
         const xid = (event as Extract<AnyBinlogEvent, { getEventName(): "xaprepare" }>).xidGtrid.toString("hex");
         if (this.open) this.preparedXa.set(xid, this.open);
+        this.xaSpans.set(xid, { start: this.groupStart });
         this.open = undefined;
+        this.inXa = false;
         this.advance(event);
+        // The prepare ends an event group: a reader may resume after it (xaReplayFrom covers its rows).
+        this.commit(event.timestamp);
         return;
       }
       case "query": {
@@ -199,9 +234,12 @@ export class BinlogReader {
           this.preparedXa.delete(key);
           this.open = xa[1]!.toUpperCase() === "COMMIT" ? prepared : undefined;
           this.advance(event);
+          const span = this.xaSpans.get(key);
+          if (span) span.end = { file: this.file, pos: this.pos };
           this.commit(event.timestamp);
           return;
         }
+        if (query.startsWith("XA START")) this.inXa = true;
         if (query === "BEGIN" || query.startsWith("XA START") || query.startsWith("XA END")) {
           // Inside an event group (XA START/END frame the rows of an XA transaction before its prepare).
           this.open ??= { tables: new Map(), rows: 0 };
@@ -256,7 +294,8 @@ export class BinlogReader {
       table.changes.push(change);
     }
     this.open.rows += event.rows.length;
-    if (this.open.rows >= PIECE_ROWS) this.emitPiece(event.timestamp);
+    // An XA transaction's rows are held whole until its XA COMMIT: it may yet be rolled back.
+    if (this.open.rows >= PIECE_ROWS && !this.inXa) this.emitPiece(event.timestamp);
   }
 
   /** Hands out the rows of the open transaction so far, keeping memory bounded for huge transactions. */

@@ -22,6 +22,12 @@ export interface CheckpointDetails {
   snapshots?: Record<string, TableSnapshotPlan>;
   /** Tables (`db.table`) whose changes count only after a position (a join's snapshot, or a replay guard). */
   startAfter?: Record<string, BinlogPosition>;
+  /**
+   * Where the binlog must be read from on resume when an XA transaction was prepared before
+   * `position` and not yet committed: its rows precede its XA COMMIT. Only XA transactions are
+   * taken from the stretch before `position`; everything else there was applied.
+   */
+  xaReplayFrom?: BinlogPosition;
 }
 
 export interface CompletedCheckpoint extends CheckpointDetails {
@@ -72,6 +78,8 @@ export class CheckpointCoordinator {
   snapshotProgress: () => Record<string, TableSnapshotPlan> | undefined = () => undefined;
   /** Supplies the per-table start positions each checkpoint records. */
   startPositions: () => Record<string, BinlogPosition> | undefined = () => undefined;
+  /** Supplies CheckpointDetails.xaReplayFrom for a checkpoint at the given position. */
+  xaReplayFrom: (position: BinlogPosition) => BinlogPosition | undefined = () => undefined;
 
   /** Source tables (`db.table`) the next checkpoint records as snapshotted and streaming. */
   setTables(tables: string[]): void {
@@ -118,7 +126,9 @@ export class CheckpointCoordinator {
     crashPoint("after-precommit");
     const snapshots = this.snapshotProgress();
     const startAfter = this.startPositions();
+    const xaReplayFrom = this.xaReplayFrom(position);
     const details: CheckpointDetails = {
+      ...(xaReplayFrom ? { xaReplayFrom } : {}),
       ...(startAfter && Object.keys(startAfter).length > 0 ? { startAfter: { ...startAfter } } : {}),
       seq: this.seq,
       labels: loads.map((l) => l.label),

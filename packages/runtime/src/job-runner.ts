@@ -189,6 +189,7 @@ export class JobRunner {
       targets: new Map(streamingTables.map((t) => [keyOf(t), t.target])),
       from: checkpoint.position,
       startAfter: checkpoint.startAfter,
+      xaReplayFrom: checkpoint.xaReplayFrom,
       coordinator,
       metrics: this.metrics,
       log: this.log,

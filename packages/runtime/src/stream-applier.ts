@@ -56,6 +56,10 @@ export class ChangeStream {
   private readonly joining = new Set<string>();
   private readonly joinRequests: JoinRequest[] = [];
   private failure: unknown;
+  /** The binlog reader in use (a join replaces it). */
+  private reader: BinlogReader | undefined;
+  /** Where the first reader starts: `from`, or earlier to replay prepared XA transactions. */
+  private readFrom: BinlogPosition;
   /** Where the stream has got to: the position every change up to has been handed to the coordinator. */
   private position: BinlogPosition;
   /**
@@ -97,12 +101,15 @@ export class ChangeStream {
       onSnapshotRows?: (rows: number) => void;
       /** Per-table start positions restored from the checkpoint (see CheckpointDetails.startAfter). */
       startAfter?: Record<string, BinlogPosition>;
+      /** From the checkpoint: read from here to pick up XA transactions prepared before `from` (see CheckpointDetails.xaReplayFrom). */
+      xaReplayFrom?: BinlogPosition;
       /** A DDL statement in the binlog; may replace entries of `targets` (followed table → warehouse table). */
       onDdl?: (event: DdlEvent, targets: Map<string, SinkTableSpec>) => Promise<void>;
     },
   ) {
     this.position = args.from;
     this.taken = args.from;
+    this.readFrom = args.from;
     for (const [key, target] of args.targets) {
       const snapshot = args.snapshots?.get(key);
       this.routes.set(key, { target, pieces: [], ...(snapshot ? { plan: snapshot.plan, schema: snapshot.schema } : {}) });
@@ -111,7 +118,14 @@ export class ChangeStream {
       const route = this.routes.get(key);
       if (route && comparePositions(after, args.from) > 0) route.after = after;
     }
+    if (args.xaReplayFrom && comparePositions(args.xaReplayFrom, args.from) < 0) {
+      // Re-read the stretch before `from` for its XA transactions only: everything else there
+      // was applied, so every table takes changes only after `from` (DDL there is skipped too).
+      this.readFrom = args.xaReplayFrom;
+      for (const route of this.routes.values()) if (!route.after || comparePositions(route.after, args.from) < 0) route.after = args.from;
+    }
     args.coordinator.snapshotProgress = () => this.snapshotProgress();
+    args.coordinator.xaReplayFrom = (position) => this.reader?.xaReplayFrom(position);
     args.coordinator.startPositions = () => {
       const out: Record<string, BinlogPosition> = {};
       // Joining tables are not in the checkpoint's tables yet: a restart snapshots them again.
@@ -267,7 +281,7 @@ export class ChangeStream {
 
   async run(): Promise<void> {
     const { coordinator, metrics, log, signal } = this.args;
-    let reader = await this.openReader(this.args.from);
+    let reader = await this.openReader(this.readFrom);
     let checkpointed = formatPosition(this.position);
     // Inside a transaction handed out in pieces: no checkpoint (or join) until its last piece.
     let midTransaction = false;
@@ -398,11 +412,14 @@ export class ChangeStream {
       includeTable: (database, table) => this.routes.has(`${database}.${table}`),
     });
     await reader.start();
+    this.reader = reader;
     return reader;
   }
 
   private async join(reader: BinlogReader, position: BinlogPosition): Promise<BinlogReader> {
     const requests = this.joinRequests.splice(0);
+    // A prepared XA transaction's rows precede its XA COMMIT: the new reader starts back at them.
+    const xaFrom = reader.xaReplayFrom(position);
     await reader.stop();
     const snapshot = await ConsistentSnapshot.open(this.args.source);
     const start = snapshot.position;
@@ -417,7 +434,8 @@ export class ChangeStream {
       this.joining.add(r.key);
       this.args.coordinator.hold(`${r.target.schema}.${r.target.table}`);
     }
-    const replayFrom = comparePositions(start, position) < 0 ? start : position;
+    let replayFrom = comparePositions(start, position) < 0 ? start : position;
+    if (xaFrom && comparePositions(xaFrom, replayFrom) < 0) replayFrom = xaFrom;
     this.args.log.info("tables join the running job", { tables: requests.map((r) => r.key), snapshot: formatPosition(start), replayFrom: formatPosition(replayFrom) });
     this.args.copyJoined(snapshot, requests).then(
       () => {
