@@ -61,7 +61,10 @@ export class LocalMariadb {
 
   static async start(options: LocalMariadbOptions): Promise<LocalMariadb> {
     const dataDir = resolve(options.dataDir);
-    if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
+    if (options.fresh) {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}.tmp`, { recursive: true, force: true });
+    }
     const server = new LocalMariadb({
       dataDir,
       port: options.port ?? (await freePort()),
@@ -77,14 +80,24 @@ export class LocalMariadb {
     return server;
   }
 
+  /**
+   * A temp directory of its own, beside the data directory (inside it, it would show as a
+   * database): servers sharing /tmp were seen to lose each other's bootstrap temp tables.
+   */
+  private get tmpDir(): string {
+    return `${this.options.dataDir}.tmp`;
+  }
+
   private async initialise(): Promise<void> {
     const { dataDir } = this.options;
     if (existsSync(join(dataDir, "mysql"))) return;
     mkdirSync(dataDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
     try {
       await execFileAsync(INSTALL_DB, [
         "--no-defaults",
         `--datadir=${dataDir}`,
+        `--tmpdir=${this.tmpDir}`,
         "--user=root",
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
@@ -97,10 +110,12 @@ export class LocalMariadb {
   /** Starts mariadbd (again, after stop/kill) on the same data directory and port. */
   async launch(): Promise<void> {
     const o = this.options;
+    mkdirSync(this.tmpDir, { recursive: true });
     const args = [
       "--no-defaults",
       "--user=root",
       `--datadir=${o.dataDir}`,
+      `--tmpdir=${this.tmpDir}`,
       `--socket=${this.socketPath}`,
       `--pid-file=${join(o.dataDir, "mysqld.pid")}`,
       `--port=${o.port}`,
