@@ -320,13 +320,14 @@ export class BinlogReader {
     let normalise = this.normalisers.get(tableId);
     if (!normalise) {
       const plan = meta.columnSchemas.map((c) => [c.COLUMN_NAME, normaliserFor(c.COLUMN_TYPE)] as const);
+      // zongji's row object is fresh and holds exactly the table's columns: normalised in place,
+      // which spares an object per row image (garbage collection was ~16% of apply time).
       normalise = (raw) => {
-        const row: Row = {};
         for (const [name, fn] of plan) {
           const value = raw[name];
-          row[name] = value === null || value === undefined ? null : fn(value);
+          raw[name] = value === null || value === undefined ? null : fn(value);
         }
-        return row;
+        return raw as Row;
       };
       this.normalisers.set(tableId, normalise);
     }

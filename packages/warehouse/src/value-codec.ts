@@ -25,7 +25,7 @@ export function appendValue(appender: DuckDBAppender, value: unknown, plan: Colu
       // MySQL's zero date has no DuckDB equivalent: it is kept as -infinity, which reads back
       // as the zero date. Dates with a zero month or day only (2024-00-15) become NULL.
       if (isZeroDate(text)) return appender.appendVarchar("-infinity");
-      if (/^\d{4}-00-|^\d{4}-\d{2}-00/.test(text)) return appender.appendNull();
+      if (hasZeroMonthOrDay(text)) return appender.appendNull();
       return appender.appendVarchar(text);
     }
     default:
@@ -34,8 +34,14 @@ export function appendValue(appender: DuckDBAppender, value: unknown, plan: Colu
   }
 }
 
+/** 2024-00-15 or 2024-03-00 (checked by character: a hot path). */
+function hasZeroMonthOrDay(text: string): boolean {
+  return (text.charCodeAt(5) === 48 && text.charCodeAt(6) === 48) || (text.charCodeAt(8) === 48 && text.charCodeAt(9) === 48);
+}
+
 function isZeroDate(text: string): boolean {
-  return /^0000-00-00(?: 00:00:00(?:\.0+)?)?$/.test(text);
+  // Most dates start with a non-zero year digit: skip the regex for them (a hot path of every load).
+  return text.charCodeAt(0) === 48 && /^0000-00-00(?: 00:00:00(?:\.0+)?)?$/.test(text);
 }
 
 export function keyFunction(keyColumns: string[]): (row: Row) => string {
