@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
-import { formatDuration, formatNumber } from "@/lib/format";
+import { formatBytesPerSec, formatDuration, formatEta, formatNumber } from "@/lib/format";
 
 type Sample = RouterOutputs["jobs"]["metricsHistory"][number];
 const WINDOW_MS = 5 * 60_000;
@@ -52,18 +52,31 @@ export function MetricsPanel({ jobId }: { jobId: number }) {
           {connected ? "live" : subscription.status === "error" ? "disconnected, retrying" : "connecting"}
         </span>
       </div>
+      {latest && (latest.snapshotChunksTotal ?? 0) > 0 && <SnapshotProgress sample={latest} />}
       <div className="metrics-body">
         <div className="figures">
-          <div className="figure">
-            <div className="figure-label">Replication lag</div>
+          <div className="figure" title="Source commit to visible in a warehouse query (Flink CDC's emit delay); 0 when caught up">
+            <div className="figure-label">Emit lag</div>
             <div className="figure-value" data-testid="current-lag">
               {latest ? formatDuration(latest.lagMs) : "–"}
             </div>
           </div>
+          <div className="figure" title="Time the newest binlog event took to reach Tide after its source commit (Flink CDC's fetch delay)">
+            <div className="figure-label">Fetch lag</div>
+            <div className="figure-value small-value" data-testid="current-fetch-lag">
+              {latest?.fetchLagMs !== undefined ? formatDuration(latest.fetchLagMs) : "–"}
+            </div>
+          </div>
           <div className="figure">
             <div className="figure-label">Throughput</div>
-            <div className="figure-value" data-testid="current-throughput">
+            <div className="figure-value small-value" data-testid="current-throughput">
               {latest ? `${formatNumber(Math.round(latest.rowsPerSec))} rows/s` : "–"}
+            </div>
+          </div>
+          <div className="figure">
+            <div className="figure-label">Binlog read</div>
+            <div className="figure-value small-value" data-testid="current-binlog-bytes">
+              {latest?.binlogBytesPerSec !== undefined ? formatBytesPerSec(latest.binlogBytesPerSec) : "–"}
             </div>
           </div>
           <div className="figure">
@@ -103,6 +116,40 @@ export function MetricsPanel({ jobId }: { jobId: number }) {
             </ResponsiveContainer>
           )}
         </div>
+      </div>
+    </div>
+  );
+}
+
+/** The snapshot in progress, from the newest sample: tables and key ranges read, rates and time left. */
+function SnapshotProgress({ sample }: { sample: Sample }) {
+  const chunksDone = sample.snapshotChunksDone ?? 0;
+  const chunksTotal = sample.snapshotChunksTotal ?? 0;
+  const pct = chunksTotal > 0 ? Math.min(100, Math.round((chunksDone / chunksTotal) * 100)) : 0;
+  return (
+    <div className="snapshot-progress" data-testid="snapshot-progress">
+      <div className="snapshot-bar">
+        <div className="figure-label">Snapshot</div>
+        <div className="progress" title={`${chunksDone} of ${chunksTotal} key ranges read`}>
+          <div className="progress-bar" style={{ width: `${pct}%` }} />
+          <span className="progress-label" data-testid="snapshot-chunks">
+            {formatNumber(chunksDone)} / {formatNumber(chunksTotal)} key ranges
+          </span>
+        </div>
+      </div>
+      <div className="snapshot-figures">
+        <span>
+          Tables <b data-testid="snapshot-tables">{formatNumber(sample.snapshotTablesDone ?? 0)} / {formatNumber(sample.snapshotTablesTotal ?? 0)}</b>
+        </span>
+        <span>
+          Rows <b data-testid="snapshot-rows-per-sec">{formatNumber(sample.snapshotRowsPerSec ?? 0)}/s</b>
+        </span>
+        <span>
+          Read <b data-testid="snapshot-bytes-per-sec">{formatBytesPerSec(sample.snapshotBytesPerSec ?? 0)}</b>
+        </span>
+        <span>
+          Time left <b data-testid="snapshot-eta">{sample.snapshotEtaSeconds !== undefined ? formatEta(sample.snapshotEtaSeconds) : "estimating…"}</b>
+        </span>
       </div>
     </div>
   );

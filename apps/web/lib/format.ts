@@ -22,3 +22,17 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString("en-GB", { hour12: false });
 }
+
+export function formatBytesPerSec(bytes: number): string {
+  if (bytes < 1024) return `${Math.round(bytes)} B/s`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB/s`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB/s`;
+}
+
+/** "about 2 min 10 s", "about 45 s", "about 1 h 5 min". */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `about ${s} s`;
+  if (s < 3600) return `about ${Math.floor(s / 60)} min ${s % 60} s`;
+  return `about ${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}

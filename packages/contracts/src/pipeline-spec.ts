@@ -34,6 +34,8 @@ export const MySqlSourceSpec = z.object({
   "scan.startup.specific-offset.file": z.string().regex(/^[\w.-]+\.\d+$/, "a binlog file name such as mysql-bin.000003").optional(),
   "scan.startup.specific-offset.pos": z.coerce.number().int().min(4).optional(),
   "scan.startup.timestamp-millis": z.coerce.number().int().min(0).optional(),
+  /** Rows per key range of a chunked snapshot (Flink CDC's option); default TIDE_SNAPSHOT_CHUNK_ROWS, 50,000. */
+  "scan.incremental.snapshot.chunk.size": z.coerce.number().int().min(100).max(10_000_000).optional(),
 });
 export type MySqlSourceSpec = z.infer<typeof MySqlSourceSpec>;
 
@@ -65,8 +67,8 @@ export const SinkSpec = z.object({
 /**
  * Flink CDC's `schema.change.behavior`: exception (stop on any change), evolve (apply all,
  * fail if one cannot be applied), try_evolve (apply, tolerate what cannot), lenient (add and
- * rename apply; a dropped column is kept, filled with NULLs; a type change that cannot be
- * applied is tolerated), ignore (record only).
+ * rename apply; a dropped column is kept, filled with NULLs; a type the stored values cannot
+ * take becomes a new column, the old values kept in a renamed one), ignore (record only).
  */
 export const SCHEMA_CHANGE_BEHAVIORS = ["exception", "evolve", "try_evolve", "lenient", "ignore"] as const;
 export type SchemaChangeBehavior = (typeof SCHEMA_CHANGE_BEHAVIORS)[number];

@@ -37,9 +37,8 @@ export class JobMetrics {
   private lastSampleBytes = 0;
   private lastSampleSnapshotRows = 0;
   private lastSampleSnapshotBytes = 0;
-  private lastSampleChunks = 0;
-  /** Key ranges read per second, smoothed over recent samples (for the snapshot's ETA). */
-  private chunkRate: number | undefined;
+  /** When this run's snapshot loading was first seen, and the key ranges loaded by then (for the ETA). */
+  private snapshotSeenAt: { ms: number; chunks: number } | undefined;
   private lastSampleAt = Date.now();
 
   constructor(readonly jobId: number) {}
@@ -81,13 +80,14 @@ export class JobMetrics {
     this.lastSampleSnapshotRows = this.snapshotRowsCopied;
     const snapshotBytesPerSec = (this.snapshotBytesRead - this.lastSampleSnapshotBytes) / seconds;
     this.lastSampleSnapshotBytes = this.snapshotBytesRead;
-    const chunksPerSec = (this.snapshotChunksDone - this.lastSampleChunks) / seconds;
-    this.lastSampleChunks = this.snapshotChunksDone;
-    // A range takes a second or more to read, so the rate is smoothed over about half a minute.
-    this.chunkRate = this.chunkRate === undefined ? chunksPerSec : this.chunkRate + (chunksPerSec - this.chunkRate) * Math.min(1, seconds / 30);
     const progress = this.snapshotProgress?.();
     const chunksLeft = progress ? progress.chunksTotal - progress.chunksDone : 0;
-    const etaSeconds = chunksLeft > 0 && this.chunkRate > 0 ? Math.round(chunksLeft / this.chunkRate) : undefined;
+    // The time left at the average pace of this run's loading so far (steadier than the last second's).
+    if (chunksLeft > 0) this.snapshotSeenAt ??= { ms: now, chunks: this.snapshotChunksDone };
+    else this.snapshotSeenAt = undefined;
+    const loaded = this.snapshotSeenAt ? this.snapshotChunksDone - this.snapshotSeenAt.chunks : 0;
+    const elapsed = this.snapshotSeenAt ? (now - this.snapshotSeenAt.ms) / 1000 : 0;
+    const etaSeconds = loaded > 0 && elapsed >= 1 ? Math.round(chunksLeft / (loaded / elapsed)) : undefined;
     this.lastSampleAt = now;
     const s: JobMetricsSample = {
       jobId: this.jobId,

@@ -146,7 +146,8 @@ export class JobRunner {
         for (const t of tables) {
           await warehouse.dropTable(t.target.schema, t.target.table);
           await warehouse.ensureTable(t.target);
-          snapshots[keyOf(t)] = await planTable(job.source, t.schema, t.target.keyColumns, this.deps.snapshotChunkRows);
+          const chunkRows = job.spec.source["scan.incremental.snapshot.chunk.size"] ?? this.deps.snapshotChunkRows;
+          snapshots[keyOf(t)] = await planTable(job.source, t.schema, t.target.keyColumns, chunkRows);
           this.metrics.tablePhases.set(keyOf(t), "snapshotting");
           await store.setTablePhase(job.id, t.schema, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
         }

@@ -72,6 +72,8 @@ export class ChangeStream {
   private readonly loads = new Set<ChunkLoad>();
   /** While set (a DDL being applied, the stream stopping), no new range load starts. */
   private loadsHeld = false;
+  /** A range was loaded since the last checkpoint: the next one records it even if the binlog stood still. */
+  private rangesLoadedSinceCheckpoint = false;
 
   constructor(
     private readonly args: {
@@ -211,6 +213,7 @@ export class ChangeStream {
         .then(async () => {
           metrics.snapshotChunkMs += performance.now() - started;
           metrics.snapshotChunksDone += 1;
+          this.rangesLoadedSinceCheckpoint = true;
           crashPoint("during-snapshot");
           await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, planDone(route.plan!));
         })
@@ -288,6 +291,7 @@ export class ChangeStream {
     let lastTick = Date.now();
     const checkpoint = async () => {
       const started = performance.now();
+      this.rangesLoadedSinceCheckpoint = false;
       const visible = await coordinator.checkpoint(this.position);
       checkpointed = formatPosition(this.position);
       if (visible.newestCommitMs !== undefined) metrics.recordApply(visible.rows, visible.newestCommitMs, true, (performance.now() - started) / 1000);
@@ -359,7 +363,7 @@ export class ChangeStream {
           metrics.caughtUp = coordinator.pending === 0;
         }
         if (midTransaction) continue;
-        if (coordinator.due() && (coordinator.pending > 0 || formatPosition(this.position) !== checkpointed)) await checkpoint();
+        if (coordinator.due() && (coordinator.pending > 0 || formatPosition(this.position) !== checkpointed || this.rangesLoadedSinceCheckpoint)) await checkpoint();
         if (this.args.onTick && Date.now() - lastTick >= (this.args.tickEveryMs ?? 5_000)) {
           lastTick = Date.now();
           await this.args.onTick();

@@ -175,7 +175,11 @@ export default function JobPage() {
             {data.tables.map((t) => {
               const key = `${t.sourceDatabase}.${t.sourceTable}`;
               const estimate = t.rowsEstimate ?? 0;
-              const pct = estimate > 0 ? Math.min(100, Math.round((t.rowsCopied / estimate) * 100)) : t.phase === "streaming" ? 100 : 0;
+              // Key ranges read (from the last checkpoint) measure a chunked snapshot best; else rows against the estimate.
+              const chunks = t.snapshot && t.snapshot.chunksTotal > 0 ? t.snapshot : null;
+              const pct = chunks
+                ? Math.min(100, Math.round((chunks.chunksDone / chunks.chunksTotal) * 100))
+                : estimate > 0 ? Math.min(100, Math.round((t.rowsCopied / estimate) * 100)) : t.phase === "streaming" ? 100 : 0;
               const v = t.verification;
               const showDiffs = openDiffs.has(key) && v?.status === "different" && (v.differences ?? []).length > 0;
               return (
@@ -196,12 +200,21 @@ export default function JobPage() {
                     </td>
                     <td>
                       {t.phase === "snapshotting" ? (
-                        <div className="progress" title={`${pct}%`}>
-                          <div className="progress-bar" style={{ width: `${pct}%` }} />
-                          <span className="progress-label">{pct}%</span>
-                        </div>
+                        <>
+                          <div className="progress" title={`${pct}%`}>
+                            <div className="progress-bar" style={{ width: `${pct}%` }} />
+                            <span className="progress-label">{pct}%</span>
+                          </div>
+                          {chunks && (
+                            <div className="muted progress-note" data-testid={`job-table-chunks-${key}`}>
+                              {formatNumber(chunks.chunksDone)} / {formatNumber(chunks.chunksTotal)} key ranges
+                            </div>
+                          )}
+                        </>
                       ) : t.phase === "streaming" ? (
-                        <span className="muted small">snapshot done, following binlog</span>
+                        <span className="muted small" data-testid={`job-table-chunks-${key}`}>
+                          snapshot done{chunks ? ` (${formatNumber(chunks.chunksTotal)} key ranges)` : ""}, following binlog
+                        </span>
                       ) : t.phase === "failed" ? (
                         <span className="text-bad small">failed</span>
                       ) : (
