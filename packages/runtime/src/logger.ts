@@ -1,6 +1,10 @@
 // One-line JSON logs. Fields named like secrets are redacted before they are
-// written, so a password passed by mistake never reaches a log line.
+// written, at any depth (nested objects, arrays, error causes), and credentials
+// inside URLs are masked, so a password passed by mistake never reaches a log line.
 const SECRET_FIELD = /pass(word)?|secret|token|key/i;
+// user:password@ in a URL such as a DATABASE_URL quoted in an error message.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi;
+const MAX_DEPTH = 10;
 
 export type LogFields = Record<string, unknown>;
 
@@ -13,7 +17,8 @@ export interface Logger {
 
 export function createLogger(base: LogFields = {}, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
   const emit = (level: string, message: string, fields: LogFields = {}) => {
-    write(JSON.stringify({ t: new Date().toISOString(), level, msg: message, ...redact({ ...base, ...fields }) }));
+    const safe = redactValue({ ...base, ...fields }, new WeakSet(), 0) as LogFields;
+    write(JSON.stringify({ t: new Date().toISOString(), level, msg: scrub(message), ...safe }));
   };
   return {
     info: (m, f) => emit("info", m, f),
@@ -23,13 +28,36 @@ export function createLogger(base: LogFields = {}, write: (line: string) => void
   };
 }
 
-function redact(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_FIELD.test(k)) out[k] = "[redacted]";
-    else if (v instanceof Error) out[k] = v.message;
-    else if (typeof v === "bigint") out[k] = v.toString();
-    else out[k] = v;
+function scrub(text: string): string {
+  return text.replace(URL_CREDENTIALS, "$1[redacted]@");
+}
+
+/** A copy of `value` safe to serialise: secret-named fields replaced, errors reduced to message and cause. */
+function redactValue(value: unknown, seen: WeakSet<object>, depth: number): unknown {
+  if (typeof value === "string") return scrub(value);
+  if (typeof value === "bigint") return value.toString();
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return "[circular]";
+  if (depth >= MAX_DEPTH) return "[too deep]";
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  seen.add(value);
+  try {
+    if (value instanceof Error) {
+      const message = scrub(value.message);
+      // Without a cause an error stays a plain message, as log readers expect.
+      if (value.cause === undefined) return message;
+      return { message, cause: redactValue(value.cause, seen, depth + 1) };
+    }
+    if (Array.isArray(value)) return value.map((v) => redactValue(v, seen, depth + 1));
+    // Dates and the like serialise themselves.
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return value;
+    const out: LogFields = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = SECRET_FIELD.test(k) ? "[redacted]" : redactValue(v, seen, depth + 1);
+    }
+    return out;
+  } finally {
+    // Only the path from the root counts as a cycle; the same object twice side by side is fine.
+    seen.delete(value);
   }
-  return out;
 }
