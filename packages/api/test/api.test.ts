@@ -133,3 +133,18 @@ test("Test connection reports each prerequisite", async () => {
   assert.equal(report.ok, true, JSON.stringify(report.checks.filter((x) => !x.ok)));
   assert.ok(report.checks.length >= 8);
 });
+
+test("verify needs the editor role: a viewer is refused and nothing is recorded", async () => {
+  const { id } = await caller(admin).jobs.create({ spec: spec({ pipeline: { name: "crm-verify" } }) });
+  // The worker would record the job's tables; there is none here, so one is written directly.
+  await prisma.syncJobTable.create({
+    data: { jobId: id, sourceDatabase: "crm", sourceTable: "customers", sinkTable: "ods.customers", model: "unique", keyColumns: ["id"], phase: "streaming" },
+  });
+  const viewer = { id: 2, username: "viewer", role: "viewer" };
+  await assert.rejects(caller(viewer).jobs.verify({ id }), /needs the editor role/);
+  assert.equal(await prisma.verification.count({ where: { jobId: id } }), 0);
+  const editor = await prisma.user.create({ data: { username: "editor", passwordHash: await hashPassword("editor-pw-123"), role: "editor" } });
+  const { verificationIds } = await caller({ id: editor.id, username: "editor", role: "editor" }).jobs.verify({ id });
+  assert.equal(verificationIds.length, 1);
+  assert.equal(await prisma.verification.count({ where: { jobId: id, status: "requested" } }), 1);
+});

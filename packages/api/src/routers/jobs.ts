@@ -140,8 +140,9 @@ export const jobsRouter = router({
       return { ok: true };
     }),
 
-  /** Asks the worker to compare source and warehouse, for one table (`db.table`) or all of the job's. */
-  verify: procedureFor("viewer")
+  /** Asks the worker to compare source and warehouse, for one table (`db.table`) or all of the job's.
+   *  Editors only: it writes verification records and makes the worker read the source. */
+  verify: procedureFor("editor")
     .input(JobRef.extend({ table: z.string().optional() }))
     .mutation(async ({ ctx, input }) => {
       const job = await findJob(ctx, input.id);
