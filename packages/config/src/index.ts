@@ -64,7 +64,10 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
   const config: ServerConfig = {
     databaseUrl: e.DATABASE_URL,
     dataDir,
-    secretKey: parseKey(e.TIDE_SECRET_KEY ?? generatedSecret(dataDir, "secret.key", () => randomBytes(32).toString("base64"))),
+    secretKey:
+      e.TIDE_SECRET_KEY !== undefined
+        ? parseKey(e.TIDE_SECRET_KEY, "TIDE_SECRET_KEY")
+        : parseKey(generatedSecret(dataDir, "secret.key", () => randomBytes(32).toString("base64")), `The key in ${join(dataDir, "secret.key")}`),
     internalSecret: e.TIDE_INTERNAL_SECRET ?? generatedSecret(dataDir, "internal-secret", () => randomBytes(24).toString("hex")),
     workerUrl: e.TIDE_WORKER_URL.replace(/\/$/, ""),
     workerPort: e.TIDE_WORKER_PORT,
@@ -92,9 +95,15 @@ function generatedSecret(dataDir: string, file: string, make: () => string): str
   }
 }
 
-function parseKey(text: string): Buffer {
+/** `origin` names where the key came from; the error never shows the key itself. */
+function parseKey(text: string, origin: string): Buffer {
   const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, "hex") : Buffer.from(trimmed, "base64");
-  if (key.length !== 32) throw new Error("TIDE_SECRET_KEY must be 32 bytes, as 64 hex digits or base64");
-  return key;
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, "hex");
+  // Node's base64 decoder skips characters it does not know, so a mistyped key would
+  // silently become a different one: only well-formed base64 (or base64url) is taken.
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(trimmed) || /^[A-Za-z0-9_-]{43}=?$/.test(trimmed)) {
+    const key = Buffer.from(trimmed, "base64");
+    if (key.length === 32) return key;
+  }
+  throw new Error(`${origin} must be 32 bytes, as 64 hex digits or base64 (e.g. \`openssl rand -base64 32\`)`);
 }
