@@ -26,5 +26,12 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   echo "tide: installing npm packages"
   npm ci --no-audit --no-fund
 fi
-# The Prisma client is generated, not committed.
-[[ -f packages/db/src/generated/prisma/client.ts ]] || npm run generate --silent
+# The Prisma client is generated, not committed: make it when missing or older than
+# the schema (an edited schema would otherwise meet a stale client at run time).
+prisma_client=packages/db/src/generated/prisma/client.ts
+if [[ ! -f $prisma_client || prisma/schema.prisma -nt $prisma_client ]]; then
+  echo "tide: generating the Prisma client"
+  npm run generate --silent
+  # Marks the client as newer than the schema even if the generator kept unchanged files.
+  touch "$prisma_client"
+fi

@@ -8,7 +8,19 @@ export NEXT_TELEMETRY_DISABLED=1
 bash scripts/ensure-deps.sh --browser || exit 1
 
 mkdir -p .test-data
+# A run that dies before writing its report must not be counted from the last run's.
+rm -f .test-data/unit.tap .test-data/e2e.json
 started=$(date +%s)
+# The console is built first: the demo test (scripts/test/demo.test.ts) and the
+# browser tests run it. A build that fails counts as a failed test.
+echo "tide: building the console"
+build_fail=0
+if ! npm run build --silent > .test-data/web-build.log 2>&1; then
+  tail -40 .test-data/web-build.log
+  echo "tide: the console does not build (full log: .test-data/web-build.log)"
+  build_fail=1
+fi
+
 shopt -s nullglob
 unit_files=(packages/*/test/*.test.ts apps/*/test/*.test.ts scripts/test/*.test.ts)
 echo "tide: ${#unit_files[@]} unit and integration test files"
@@ -24,11 +36,6 @@ e2e_pass=0
 e2e_fail=0
 e2e_status=0
 if [[ -f playwright.config.ts ]]; then
-  echo "tide: building the console for the browser tests"
-  if ! npm run build --silent > .test-data/web-build.log 2>&1; then
-    tail -40 .test-data/web-build.log
-    echo "tide: the console does not build"
-  fi
   PLAYWRIGHT_JSON_OUTPUT_NAME=.test-data/e2e.json npx playwright test --reporter=list,json
   e2e_status=$?
   if [[ -f .test-data/e2e.json ]]; then
@@ -41,7 +48,7 @@ if [[ -f playwright.config.ts ]]; then
 fi
 
 passed=$(( ${unit_pass:-0} + e2e_pass ))
-failed=$(( ${unit_fail:-0} + e2e_fail ))
-echo "tide: tests took $(( $(date +%s) - started )) s (unit+integration exit ${unit_status}, e2e exit ${e2e_status})"
+failed=$(( ${unit_fail:-0} + e2e_fail + build_fail ))
+echo "tide: tests took $(( $(date +%s) - started )) s (console build $( ((build_fail)) && echo failed || echo ok), unit+integration exit ${unit_status}, e2e exit ${e2e_status})"
 echo "${passed} passed, ${failed} failed"
-(( unit_status == 0 && e2e_status == 0 && failed == 0 ))
+(( build_fail == 0 && unit_status == 0 && e2e_status == 0 && failed == 0 ))
