@@ -11,10 +11,22 @@ import { loadServerConfig } from "@tide/config";
 import { createShop, ShopGenerator } from "./lib/demo-shop";
 import { startLocalStack, type LocalStack } from "./lib/local-stack";
 
-const dataDir = resolve(process.env.TIDE_DATA_DIR ?? ".tide-data");
-const webPort = Number(process.env.PORT ?? 3000);
-const workerPort = Number(process.env.TIDE_WORKER_PORT ?? 4100);
-const mariadbPort = Number(process.env.TIDE_DEMO_MARIADB_PORT ?? 3307);
+// An empty variable means the default (an empty TIDE_DATA_DIR would otherwise be the current directory).
+const dataDir = resolve(process.env.TIDE_DATA_DIR || ".tide-data");
+const webPort = portFrom("PORT", 3000);
+const workerPort = portFrom("TIDE_WORKER_PORT", 4100);
+const mariadbPort = portFrom("TIDE_DEMO_MARIADB_PORT", 3307);
+
+function portFrom(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (!text) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`tide: ${name}=${text} is not a TCP port`);
+    process.exit(1);
+  }
+  return port;
+}
 
 // Registered before anything starts, so a Ctrl-C during startup also stops what
 // was started so far instead of leaving a mariadbd or a worker behind.
