@@ -96,9 +96,23 @@ test("Verify compares source and warehouse and shows the table equal", async ({ 
   await expect(cell).toHaveAttribute("title", /Finished/);
   expect(firstTitle).toBeTruthy();
 
-  // The shell's worker status says when the worker last started.
-  await expect(page.getByTestId("worker-status")).toContainText(/Worker up|Worker restarted/);
-  await expect(page.getByTestId("worker-status-started")).toContainText("Last start");
+  // The shell's worker status is the recorded one: up, or restarted as often as
+  // worker_status says (faults.spec.ts kills the worker earlier in the run), with the live pid.
+  const [[recorded]] = (await source.query("SELECT restarts, last_exit_reason FROM tide.worker_status")) as unknown as [
+    { restarts: number; last_exit_reason: string | null }[],
+  ];
+  const health = (await (await fetch(`${stack.env.TIDE_WORKER_URL}/healthz`)).json()) as { pid: number };
+  const status = page.getByTestId("worker-status");
+  await expect(status).toHaveAttribute("data-restarts", String(recorded!.restarts));
+  if (recorded!.restarts === 0) {
+    await expect(status).toContainText(/^Worker up/);
+    await expect(page.getByTestId("worker-status-reason")).toHaveCount(0);
+  } else {
+    await expect(status).toContainText(`Worker restarted ${recorded!.restarts} ${recorded!.restarts === 1 ? "time" : "times"}`);
+    await expect(page.getByTestId("worker-status-reason")).toHaveText(recorded!.last_exit_reason ?? "unknown reason");
+  }
+  await expect(page.getByTestId("worker-status-started")).toContainText(/^Last start \d\d:\d\d:\d\d/);
+  await expect(page.getByTestId("worker-status-started")).toContainText(`pid ${health.pid}`);
 
   await page.screenshot({ path: join(ARTIFACTS, "job-verify.png"), fullPage: true });
 });

@@ -125,6 +125,26 @@ test("a job created in the wizard syncs the snapshot, then every change within 3
   await source.query("DELETE FROM crm.customers WHERE id = 9001");
   const deleteMs = await waitForCell(page, "SELECT count(*) FROM ods.customers WHERE id = 9001", "0", 3_000);
   console.log(`change visible in the warehouse after: insert ${insertMs} ms, update ${updateMs} ms, delete ${deleteMs} ms`);
+
+  // The snapshot rows themselves, several columns of them, cell by cell against the source.
+  const [expected] = (await source.query(
+    "SELECT id, name, balance, DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s.%f') AS updated_at FROM crm.customers ORDER BY id LIMIT 8",
+  )) as unknown as [{ id: number; name: string; balance: string; updated_at: string }[]];
+  await page.getByTestId("sql-editor").fill("SELECT id, name, balance, updated_at FROM ods.customers ORDER BY id LIMIT 8");
+  await page.getByTestId("sql-run").click();
+  await expect(page.getByTestId("sql-elapsed")).toHaveText(/^8 rows in \d+ ms/);
+  const grid = page.getByTestId("sql-result");
+  await expect(grid.locator("thead th")).toHaveText(["#", /^id/, /^name/, /^balance/, /^updated_at/]);
+  const rows = grid.locator("tbody tr");
+  await expect(rows).toHaveCount(8);
+  for (const [i, want] of expected.entries()) {
+    const cells = rows.nth(i).locator("td:not(.rownum)");
+    await expect(cells.nth(0)).toHaveText(String(want.id));
+    await expect(cells.nth(1)).toHaveText(want.name);
+    expect(Number(await cells.nth(2).textContent())).toBe(Number(want.balance));
+    // DuckDB prints the timestamp its own way; the digits must be the source's.
+    expect((await cells.nth(3).textContent())?.replace(/\D/g, "")).toBe(want.updated_at.replace(/\D/g, ""));
+  }
   await page.screenshot({ path: join(ARTIFACTS, "sql-page.png"), fullPage: true });
 
   // Keep the source busy so the chart has something to draw.
@@ -136,10 +156,20 @@ test("a job created in the wizard syncs the snapshot, then every change within 3
     await page.getByTestId("nav-jobs").click();
     await page.getByRole("link", { name: "crm-sync" }).click();
     const chart = page.getByTestId("lag-chart");
-    await expect(chart.locator("path.recharts-curve").first()).toHaveAttribute("d", /\d/, { timeout: 15_000 });
-    await page.waitForTimeout(2_500);
-    const points = await chart.locator("path.recharts-curve").first().getAttribute("d");
-    expect((points?.match(/[LC]/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    const curve = chart.locator("path.recharts-curve").first();
+    // Points on the drawn lag line: one path command per point after the first.
+    const pointsDrawn = async () => ((await curve.getAttribute("d"))?.match(/[MLC]/g) ?? []).length;
+    const liveSamples = async () => Number(await chart.getAttribute("data-live-samples"));
+    await expect(curve).toHaveAttribute("d", /\d/, { timeout: 15_000 });
+    await expect.poll(liveSamples, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    const [samplesBefore, pointsBefore] = [await liveSamples(), await pointsDrawn()];
+    // A point at least every 2 s over the subscription: 4.5 s bring two more, and the line grows with them.
+    await page.waitForTimeout(4_500);
+    const [samplesAfter, pointsAfter] = [await liveSamples(), await pointsDrawn()];
+    console.log(`lag chart: ${samplesAfter - samplesBefore} live samples in 4.5 s; points drawn ${pointsBefore} -> ${pointsAfter}`);
+    expect(samplesAfter - samplesBefore).toBeGreaterThanOrEqual(2);
+    expect(pointsAfter).toBeGreaterThan(pointsBefore);
+    expect(pointsAfter).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: join(ARTIFACTS, "job-page.png"), fullPage: true });
   } finally {
     clearInterval(writer);

@@ -1,5 +1,5 @@
 "use client";
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
@@ -11,10 +11,21 @@ const WINDOW_MS = 5 * 60_000;
 
 const clock = (ms: number) => new Date(ms).toLocaleTimeString("en-GB", { hour12: false });
 
+/** Ticks on whole seconds, at most about six: recharts' own fall between seconds and repeat a label. */
+function secondTicks(from: number, to: number): number[] {
+  const step = ([1, 2, 5, 10, 15, 30, 60, 120, 300].find((secs) => (to - from) / (secs * 1000) <= 6) ?? 600) * 1000;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
+  return ticks;
+}
+
 export function MetricsPanel({ jobId }: { jobId: number }) {
   const trpc = useTRPC();
   const history = useQuery(trpc.jobs.metricsHistory.queryOptions({ id: jobId }, { staleTime: Infinity, refetchOnMount: "always" }));
   const [live, setLive] = useState<Sample[]>([]);
+  // Distinct samples that came over the subscription (not the history query): shows the chart is fed live.
+  const [liveReceived, setLiveReceived] = useState(0);
+  const lastLiveAt = useRef<number | null>(null);
 
   const subscription = useSubscription(
     trpc.jobs.metrics.subscriptionOptions(
@@ -27,6 +38,11 @@ export function MetricsPanel({ jobId }: { jobId: number }) {
             next.push(sample);
             return next;
           });
+          // The worker may hand out the same sample twice when polled faster than it samples.
+          if (sample.at !== lastLiveAt.current) {
+            lastLiveAt.current = sample.at;
+            setLiveReceived((n) => n + 1);
+          }
         },
       },
     ),
@@ -90,7 +106,7 @@ export function MetricsPanel({ jobId }: { jobId: number }) {
             </div>
           )}
         </div>
-        <div className="chart" data-testid="lag-chart" data-samples={samples.length}>
+        <div className="chart" data-testid="lag-chart" data-samples={samples.length} data-live-samples={liveReceived}>
           {samples.length === 0 ? (
             <div className="chart-empty muted">Waiting for samples from the worker…</div>
           ) : (
@@ -102,6 +118,7 @@ export function MetricsPanel({ jobId }: { jobId: number }) {
                   type="number"
                   scale="time"
                   domain={["dataMin", "dataMax"]}
+                  ticks={secondTicks(samples[0]!.at, samples.at(-1)!.at)}
                   tickFormatter={clock}
                   tick={{ fontSize: 11 }}
                   minTickGap={40}

@@ -22,6 +22,13 @@ function ago(iso: string): string {
   return `${Math.round(ms / 86_400_000)} d ago`;
 }
 
+/** The how of an exit, short enough for the headline: the full reason is clamped to two lines. */
+function shortCause(reason: string | null): string | null {
+  const m = reason?.match(/was killed by (SIG\w+)|exited with code (-?\d+)|died without shutting down/);
+  if (!m) return null;
+  return m[1] ? `killed by ${m[1]}` : m[2] !== undefined ? `exited with code ${m[2]}` : "died";
+}
+
 export function WorkerStatus() {
   const trpc = useTRPC();
   const status = useQuery(trpc.system.status.queryOptions(undefined, { refetchInterval: 5_000 }));
@@ -69,6 +76,9 @@ export function WorkerStatus() {
       <div className="worker-status-body">
         <span className="worker-status-headline">
           {headline}
+          {restarts !== undefined && restarts > 0 && shortCause(reason) && (
+            <span data-testid="worker-status-cause"> ({shortCause(reason)})</span>
+          )}
           {reason ? ": " : ""}
         </span>
         {reason && (
