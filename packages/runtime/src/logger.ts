@@ -1,7 +1,8 @@
 // One-line JSON logs. Fields named like secrets are redacted before they are
 // written, at any depth (nested objects, arrays, error causes), and credentials
 // inside URLs are masked, so a password passed by mistake never reaches a log line.
-const SECRET_FIELD = /pass(word)?|secret|token|key/i;
+// "key" only as a whole word or a suffix (apiKey, secret_key): keyColumns and keyRange are not secrets.
+const SECRET_FIELD = /pass(word)?|secret|token|(?:^|[a-z_-])key$/i;
 // user:password@ in a URL such as a DATABASE_URL quoted in an error message.
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi;
 const MAX_DEPTH = 10;
