@@ -8,6 +8,9 @@ import { createInternalApi } from "./internal-api";
 import { WorkerHeartbeat } from "./worker-heartbeat";
 
 const log = createLogger({ component: "worker" });
+/** The exit status of a worker that exits to be restarted (EX_TEMPFAIL): its warehouse must be reopened. */
+const EXIT_FOR_RESTART = 75;
+const EXIT_GRACE_MS = 15_000;
 
 async function main(): Promise<void> {
   const config = loadServerConfig();
@@ -17,7 +20,18 @@ async function main(): Promise<void> {
   const warehouse = await Warehouse.open(config.warehousePath);
   const store = new JobStore(prisma, new SecretBox(config.secretKey));
   armCrashPoints(config.testCrashPoints);
-  const reconciler = new Reconciler({ prisma, warehouse, store, log, checkpointIntervalMs: config.checkpointIntervalMs, snapshotChunkRows: config.snapshotChunkRows });
+  const reconciler = new Reconciler({
+    prisma,
+    warehouse,
+    store,
+    log,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    snapshotChunkRows: config.snapshotChunkRows,
+    warehousePath: config.warehousePath,
+    // DuckDB cannot be used again in this process once it invalidated the database: exit, and the
+    // supervisor's restart reopens it (recovering to its last commit). The failed job waits for Retry.
+    onWarehouseLost: (reason) => void exitForRestart(reason),
+  });
   const heartbeat = new WorkerHeartbeat(prisma, config.workerName, startedAtMs, config.supervisorLastExit);
   await heartbeat.start();
 
@@ -40,6 +54,17 @@ async function main(): Promise<void> {
     await warehouse.close();
     await prisma.$disconnect();
     process.exit(0);
+  };
+  const exitForRestart = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.error("the warehouse was invalidated; exiting to be restarted", { reason });
+    server.close();
+    // Other jobs stop where they are; their open loads were never checkpointed and are aborted on restart.
+    await Promise.race([reconciler.stop().catch(() => undefined), new Promise((r) => setTimeout(r, EXIT_GRACE_MS))]);
+    await heartbeat.exitForRestart(reason);
+    await prisma.$disconnect().catch(() => undefined);
+    process.exit(EXIT_FOR_RESTART);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));

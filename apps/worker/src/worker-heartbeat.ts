@@ -18,8 +18,15 @@ export class WorkerHeartbeat {
   async start(): Promise<void> {
     const previous = await this.prisma.workerStatus.findUnique({ where: { id: this.name } });
     const now = new Date();
-    // A clean stop sets pid to 0; any other pid left behind means that process died.
+    // A clean stop sets pid to 0; any other pid left behind means that process died or exited to be restarted.
     const crashed = previous !== null && previous.pid !== 0;
+    // A process that exited on purpose (see exitForRestart) left its own reason, naming its pid.
+    const ownReason = crashed && previous.lastExitReason?.startsWith(selfReasonPrefix(previous.pid)) ? previous.lastExitReason : undefined;
+    const reason = ownReason
+      ? `${ownReason}${this.supervisorLastExit ? ` ${this.supervisorLastExit}` : ""}`
+      : crashed
+        ? `${this.supervisorLastExit ?? `The previous worker process (pid ${previous.pid}) died without shutting down.`} Its last heartbeat was ${previous.heartbeatAt.toISOString()}; jobs resumed from their checkpoints.`
+        : undefined;
     await this.prisma.workerStatus.upsert({
       where: { id: this.name },
       create: { id: this.name, pid: process.pid, startedAt: new Date(this.startedAtMs), heartbeatAt: now },
@@ -28,11 +35,7 @@ export class WorkerHeartbeat {
         startedAt: new Date(this.startedAtMs),
         heartbeatAt: now,
         restarts: { increment: crashed ? 1 : 0 },
-        ...(crashed
-          ? {
-              lastExitReason: `${this.supervisorLastExit ?? `The previous worker process (pid ${previous.pid}) died without shutting down.`} Its last heartbeat was ${previous.heartbeatAt.toISOString()}; jobs resumed from their checkpoints.`,
-            }
-          : {}),
+        ...(reason ? { lastExitReason: reason } : {}),
       },
     });
     this.timer = setInterval(() => {
@@ -46,4 +49,19 @@ export class WorkerHeartbeat {
     if (this.timer) clearInterval(this.timer);
     await this.prisma.workerStatus.update({ where: { id: this.name }, data: { pid: 0, lastExitReason: reason } }).catch(() => undefined);
   }
+
+  /**
+   * Records why this process is about to exit so that its supervisor restarts it: the pid
+   * stays (the next start counts a restart) and the next process shows this reason.
+   */
+  async exitForRestart(reason: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.prisma.workerStatus
+      .update({ where: { id: this.name }, data: { lastExitReason: `${selfReasonPrefix(process.pid)} to be restarted: ${reason}` } })
+      .catch(() => undefined);
+  }
+}
+
+function selfReasonPrefix(pid: number): string {
+  return `The worker process (pid ${pid}) exited`;
 }

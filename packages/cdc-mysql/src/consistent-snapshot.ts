@@ -3,6 +3,8 @@
 // plus `binlog_snapshot_file/_position` is exact; a `SHOW MASTER STATUS` read
 // beside the SELECT is not (the binlog is written before the commit becomes
 // visible, so ~10% of such positions were measured to be wrong under load).
+// Readers that need no position (Verify) open a plain read-only snapshot: no
+// global read lock on MySQL, no binlog status at all.
 import type { BinlogPosition, Row, TableSchema } from "@tide/contracts";
 import type mysql from "mysql2";
 import type { Connection, RowDataPacket } from "mysql2/promise";
@@ -17,14 +19,34 @@ export interface KeyRange {
   to?: bigint;
 }
 
-export class ConsistentSnapshot {
+/**
+ * A column of an ordered read. `bytes` orders by the value's utf8mb4 bytes instead of the
+ * column's collation: the order DuckDB and a byte comparison in JavaScript give too (a
+ * collation such as utf8mb4_general_ci puts 'a' before 'B'; bytes put 'B' first).
+ */
+export interface OrderColumn {
+  column: string;
+  bytes: boolean;
+}
+
+export interface SnapshotOptions {
+  /**
+   * false: a plain `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` with no binlog
+   * position, so no `FLUSH TABLES WITH READ LOCK` on MySQL (default true).
+   */
+  position?: boolean;
+}
+
+export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPosition> {
   private constructor(
     private readonly raw: mysql.Connection,
     private readonly conn: Connection,
-    readonly position: BinlogPosition,
+    readonly position: P,
   ) {}
 
-  static async open(config: SourceConnectionConfig): Promise<ConsistentSnapshot> {
+  static open(config: SourceConnectionConfig, options?: { position?: true }): Promise<ConsistentSnapshot>;
+  static open(config: SourceConnectionConfig, options: { position: false }): Promise<ConsistentSnapshot<undefined>>;
+  static async open(config: SourceConnectionConfig, options: SnapshotOptions = {}): Promise<ConsistentSnapshot<BinlogPosition | undefined>> {
     let opened;
     try {
       opened = await openConnection(config);
@@ -34,6 +56,10 @@ export class ConsistentSnapshot {
     const { raw, conn } = opened;
     try {
       await conn.query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      if (options.position === false) {
+        await conn.query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+        return new ConsistentSnapshot<undefined>(raw, conn, undefined);
+      }
       const position = (await mariadbSnapshot(conn)) ?? (await lockedSnapshot(conn));
       return new ConsistentSnapshot(raw, conn, position);
     } catch (error) {
@@ -67,17 +93,28 @@ export class ConsistentSnapshot {
     const stream = this.raw.query({ sql, values, rowsAsArray: false }).stream({ highWaterMark: Math.min(batchRows, 5_000) });
     let batch: Row[] = [];
     let total = 0;
+    // A failure of onBatch (the warehouse's disk is full) is the consumer's, not a source error.
+    let consumerFailure: { error: unknown } | undefined;
+    const deliver = async (rows: Row[]) => {
+      try {
+        await onBatch(rows);
+      } catch (error) {
+        consumerFailure = { error };
+        throw error;
+      }
+    };
     try {
       for await (const raw of stream as AsyncIterable<Record<string, unknown>>) {
         batch.push(normalise(raw));
         if (batch.length >= batchRows) {
           total += batch.length;
-          await onBatch(batch);
+          await deliver(batch);
           batch = [];
         }
       }
     } catch (error) {
       stream.destroy();
+      if (consumerFailure) throw consumerFailure.error;
       throw toSourceError(error);
     }
     if (batch.length > 0) {
@@ -85,6 +122,50 @@ export class ConsistentSnapshot {
       await onBatch(batch);
     }
     return total;
+  }
+
+  /**
+   * Every row of a table in the order of `order` (ascending), streamed: rows are read
+   * from the server as they are consumed, so memory stays bounded however large the table.
+   */
+  orderedRows(schema: TableSchema, order: OrderColumn[]): AsyncGenerator<Row> {
+    const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
+    const orderBy = order.map((o) => orderExpression(o)).join(", ");
+    return this.stream(schema, `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)} ORDER BY ${orderBy}`, [], 1_000);
+  }
+
+  /** The rows with these key values (at most a few thousand keys: one IN list). */
+  async readKeys(schema: TableSchema, keyColumns: string[], keys: Row[]): Promise<Row[]> {
+    if (keys.length === 0) return [];
+    const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
+    const tuple = keyColumns.length === 1 ? quoteIdent(keyColumns[0]!) : `(${keyColumns.map(quoteIdent).join(", ")})`;
+    const placeholder = keyColumns.length === 1 ? "?" : `(${keyColumns.map(() => "?").join(", ")})`;
+    const values = keys.flatMap((k) => keyColumns.map((c) => bindable(k[c])));
+    const sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)} WHERE ${tuple} IN (${keys.map(() => placeholder).join(", ")})`;
+    const rows: Row[] = [];
+    for await (const row of this.stream(schema, sql, values, 1_000)) rows.push(row);
+    return rows;
+  }
+
+  /** Rows of a query, normalised, pulled as consumed; errors of the read become SourceErrors. */
+  private async *stream(schema: TableSchema, sql: string, values: unknown[], highWaterMark: number): AsyncGenerator<Row> {
+    const normalise = rowNormaliser(schema.columns);
+    const stream = this.raw.query({ sql, values, rowsAsArray: false }).stream({ highWaterMark });
+    const rows = (stream as AsyncIterable<Record<string, unknown>>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let next: IteratorResult<Record<string, unknown>>;
+        try {
+          next = await rows.next();
+        } catch (error) {
+          throw toSourceError(error);
+        }
+        if (next.done) return;
+        yield normalise(next.value);
+      }
+    } finally {
+      stream.destroy();
+    }
   }
 
   /** Bytes received from the source on this snapshot's connection so far (for bytes-per-second metrics). */
@@ -96,6 +177,18 @@ export class ConsistentSnapshot {
     await this.conn.query("COMMIT").catch(() => undefined);
     await this.conn.end().catch(() => undefined);
   }
+}
+
+function orderExpression(order: OrderColumn): string {
+  const column = quoteIdent(order.column);
+  return order.bytes ? `CAST(CONVERT(${column} USING utf8mb4) AS BINARY)` : column;
+}
+
+/** A Row value as a query parameter (Row encodes exact numbers as strings, binary as bytes). */
+function bindable(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  return value;
 }
 
 async function mariadbSnapshot(conn: Connection): Promise<BinlogPosition | undefined> {

@@ -1,12 +1,13 @@
 // Runs one sync job in this worker: resolve its tables, settle the loads a
 // previous run left behind, snapshot the tables if the job has no checkpoint
-// yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff; anything else
-// stops the job in the failed state with a message for the user.
+// yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff
+// (faults not known to pass, a bounded number of times); anything else stops the job in the failed
+// state with a message for the user.
 import { currentPosition, discoverTables, findPositionAt } from "@tide/cdc-mysql";
 import { comparePositions, resolveTables, type BinlogPosition, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
-import { classifyFault } from "./fault-classifier";
+import { classifyFault, RetryBudget } from "./fault-classifier";
 import { CheckpointCoordinator } from "./checkpoint-coordinator";
 import { planDone, planHorizon, planTable, type TableSnapshotPlan } from "./chunked-snapshot";
 import { JobMetrics } from "./job-metrics";
@@ -24,14 +25,26 @@ export interface JobRunnerDeps {
   checkpointIntervalMs?: number;
   /** Rows per snapshot key range (default 50,000). */
   snapshotChunkRows?: number;
+  /** The warehouse file, named in the message when its disk is full. */
+  warehousePath?: string;
+  /**
+   * Called (after the job is marked failed) when DuckDB invalidated the warehouse: nothing
+   * in this process can write to it again, so the worker has to restart to reopen it.
+   */
+  onWarehouseLost?: (reason: string) => void;
 }
 
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+/** A run that streamed this long without a fault counts as recovered: the retry budget starts over. */
+const HEALTHY_AFTER_MS = 60_000;
 
 export class JobRunner {
   readonly metrics: JobMetrics;
   private readonly abort = new AbortController();
   private readonly backoff = new Backoff();
+  private readonly budget = new RetryBudget();
+  /** When the current run reached streaming (undefined before, and after a fault). */
+  private streamingSince: number | undefined;
   private finished: Promise<void> | undefined;
   private readonly log: Logger;
 
@@ -71,16 +84,27 @@ export class JobRunner {
         return;
       } catch (error) {
         if (this.abort.signal.aborted) return;
-        const fault = classifyFault(error);
-        if (!fault.transient) {
-          this.log.error("job failed", { error: fault.message });
+        const fault = classifyFault(error, { warehousePath: this.deps.warehousePath });
+        // The budget is per stretch of trouble: a run that streamed for a while ended it.
+        if (this.streamingSince !== undefined && Date.now() - this.streamingSince >= HEALTHY_AFTER_MS) {
+          this.budget.reset();
+          this.backoff.reset();
+        }
+        this.streamingSince = undefined;
+        const verdict = this.budget.spend(fault);
+        if (!verdict.retry) {
+          this.log.error("job failed", { error: verdict.message });
           this.metrics.state = "failed";
-          await store.setState(this.jobId, "failed", fault.message).catch(() => undefined);
+          await store.setState(this.jobId, "failed", verdict.message).catch(() => undefined);
+          if (fault.warehouseLost) this.deps.onWarehouseLost?.(verdict.message);
           return;
         }
         const delay = this.backoff.nextDelayMs();
-        const note = `Reconnecting (attempt ${this.backoff.attempts}, next in ${Math.ceil(delay / 1000)} s): ${fault.message}`;
-        this.log.warn("transient fault", { error: fault.message, attempt: this.backoff.attempts, delayMs: delay });
+        const seconds = Math.ceil(delay / 1000);
+        const note = verdict.limit
+          ? `Retrying (attempt ${verdict.attempt} of ${verdict.limit}, next in ${seconds} s): ${fault.message}`
+          : `Reconnecting (attempt ${this.backoff.attempts}, next in ${seconds} s): ${fault.message}`;
+        this.log.warn(verdict.limit ? "unexpected fault" : "transient fault", { error: fault.message, attempt: this.backoff.attempts, delayMs: delay });
         this.metrics.state = "reconnecting";
         await store.setState(this.jobId, "reconnecting", note).catch(() => undefined);
         await sleep(delay, this.abort.signal);
@@ -196,7 +220,9 @@ export class JobRunner {
       log: this.log,
       signal: this.abort.signal,
       onStreaming: async () => {
-        this.backoff.reset();
+        // While faults not known to pass are being retried, their delays keep growing: the budget spans time.
+        if (this.budget.unknownAttempts === 0) this.backoff.reset();
+        this.streamingSince = Date.now();
         this.metrics.snapshotProgress = () => stream.snapshotCounts();
         const snapshotting = stream.snapshotting();
         this.metrics.state = snapshotting ? "snapshotting" : "streaming";

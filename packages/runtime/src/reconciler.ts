@@ -19,6 +19,10 @@ export interface ReconcilerDeps {
   log: Logger;
   checkpointIntervalMs?: number;
   snapshotChunkRows?: number;
+  /** The warehouse file (named when its disk is full). */
+  warehousePath?: string;
+  /** DuckDB invalidated the warehouse: the process must restart to reopen it (see JobRunnerDeps). */
+  onWarehouseLost?: (reason: string) => void;
 }
 
 export class Reconciler {
