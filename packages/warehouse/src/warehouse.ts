@@ -84,7 +84,11 @@ export class Warehouse {
    * Applies a source column change to a warehouse table and its recorded spec.
    * Idempotent: a change the table already has (replayed after a crash) does nothing.
    */
-  async alterTable(schema: string, table: string, change: ColumnChange): Promise<ColumnChangeResult & { spec: SinkTableSpec }> {
+  async alterTable(
+    schema: string,
+    table: string,
+    change: ColumnChange | { kind: "rename_table"; toSchema: string; toTable: string },
+  ): Promise<ColumnChangeResult & { spec: SinkTableSpec }> {
     return this.exclusive(async () => {
       const before = await this.tableSpec(schema, table);
       const spec: SinkTableSpec = { ...before, columns: before.columns.map((c) => ({ ...c })), keyColumns: [...before.keyColumns] };
@@ -177,6 +181,28 @@ export class Warehouse {
           statements.push(`DELETE FROM ${name}`);
           detail = "all rows removed";
           break;
+        case "rename_table": {
+          const to = qualified(change.toSchema, change.toTable);
+          if (change.toSchema === schema) {
+            statements.push(`ALTER TABLE ${name} RENAME TO ${quoteIdent(change.toTable)}`); // metadata only
+          } else {
+            // DuckDB renames within a schema only: into another one the rows are copied (the key kept).
+            const columns = spec.columns.map((c) => `${quoteIdent(c.name)} ${planColumn(c.mysqlType).duckType}`);
+            if (spec.model === "unique" && spec.keyColumns.length > 0) columns.push(`PRIMARY KEY (${spec.keyColumns.map(quoteIdent).join(", ")})`);
+            const list = spec.columns.map((c) => quoteIdent(c.name)).join(", ");
+            statements.push(
+              `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(change.toSchema)}`,
+              `CREATE TABLE ${to} (${columns.join(", ")})`,
+              `INSERT INTO ${to} (${list}) SELECT ${list} FROM ${name}`,
+              `DROP TABLE ${name}`,
+            );
+          }
+          spec.schema = change.toSchema;
+          spec.table = change.toTable;
+          this.plans.delete(`${schema}.${table}`);
+          detail = `renamed ${schema}.${table} to ${change.toSchema}.${change.toTable}`;
+          break;
+        }
       }
       const run = (sqls: string[]) =>
         this.inTransaction(async () => {
@@ -184,7 +210,9 @@ export class Warehouse {
           // The staging table is recreated with the new columns on the next load.
           await this.writer.run(`DROP TABLE IF EXISTS ${qualified("_tide_stage", `${schema}.${table}`)}`);
           await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [schema, table]);
-          await this.writer.run("INSERT INTO _tide.tables VALUES ($1, $2, $3)", [schema, table, JSON.stringify(spec)]);
+          // A renamed table is recorded under its new name (spec.schema/table).
+          await this.writer.run("DELETE FROM _tide.tables WHERE schema_name = $1 AND table_name = $2", [spec.schema, spec.table]);
+          await this.writer.run("INSERT INTO _tide.tables VALUES ($1, $2, $3)", [spec.schema, spec.table, JSON.stringify(spec)]);
         });
       if (applied) {
         try {
