@@ -1,7 +1,7 @@
 // `npm run tide -- <command>`: Tide from the terminal. Every command takes
 // --format table|json (sql also csv).
 import { readFileSync } from "node:fs";
-import { parsePipelineYaml, pipelineToYaml } from "@tide/contracts";
+import { parsePipelineYaml, pipelineToYaml, SCHEMA_CHANGE_KINDS } from "@tide/contracts";
 import { CliError, connect, describeError, type TideClient } from "./client";
 import { fields, render, type OutputFormat } from "./output";
 
@@ -14,7 +14,8 @@ const USAGE = `Usage: npm run tide -- <command> [--format table|json|csv]
   jobs pause|resume|stop NAME
   jobs resnapshot NAME         copy every table again (the remedy when the binlog was purged)
   jobs verify NAME [--table db.table]   compare source and warehouse; waits for the result
-  schema-changes list [--job NAME] [--table db.table]   the schema-change history
+  schema-changes list [--job NAME] [--table db.table] [--kind KIND] [--outcome applied|ignored|failed]
+                               the schema-change history (KIND: add_column, drop_column, ..., unknown)
   tables                       warehouse tables and row counts
   sql "SELECT ..."             run a query on the warehouse (--max-rows N)
 
@@ -151,8 +152,14 @@ async function run(argv: string[]): Promise<string> {
     }
   }
   if (group === "schema-changes" && action === "list") {
+    const { kind, outcome } = schemaChangeFilters(positional.slice(2));
     const id = jobArg ? await jobId(client, jobArg) : undefined;
-    const changes = await client.jobs.schemaChanges.query({ ...(id ? { id } : {}), ...(tableArg ? { table: tableArg } : {}) });
+    const changes = await client.jobs.schemaChanges.query({
+      ...(id ? { id } : {}),
+      ...(tableArg ? { table: tableArg } : {}),
+      ...(kind ? { kind } : {}),
+      ...(outcome ? { outcome } : {}),
+    });
     return render(
       {
         columns: ["time", "job", "table", "change", "outcome", "ms", "details", "statement"],
@@ -175,6 +182,31 @@ async function run(argv: string[]): Promise<string> {
     return `${table}\n(${result.rowCount} row${result.rowCount === 1 ? "" : "s"}${result.truncated ? `, first ${result.rows.length} shown` : ""}, ${result.elapsedMs} ms)`;
   }
   throw new CliError(`Unknown command "${positional.join(" ")}".\n\n${USAGE}`);
+}
+
+const SCHEMA_CHANGE_OUTCOMES = ["applied", "ignored", "failed"] as const;
+/** The history's kinds: the parsed changes, `ignored` (no shape change) and `unknown` (not understood). */
+const HISTORY_KINDS: readonly string[] = [...SCHEMA_CHANGE_KINDS, "ignored", "unknown"];
+
+/** `--kind K` and `--outcome O` of `schema-changes list` (the shared parser leaves them among the positionals). */
+function schemaChangeFilters(rest: string[]): { kind?: string; outcome?: (typeof SCHEMA_CHANGE_OUTCOMES)[number] } {
+  const out: { kind?: string; outcome?: (typeof SCHEMA_CHANGE_OUTCOMES)[number] } = {};
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    const flag = arg.split("=")[0];
+    if (flag !== "--kind" && flag !== "--outcome") throw new CliError(`schema-changes list does not take "${arg}"\n\n${USAGE}`);
+    const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : rest[++i];
+    if (!value) throw new CliError(`${flag} needs a value`);
+    if (flag === "--kind") {
+      if (!HISTORY_KINDS.includes(value)) throw new CliError(`--kind must be one of ${HISTORY_KINDS.join(", ")}, not "${value}"`);
+      out.kind = value;
+    } else {
+      const outcome = SCHEMA_CHANGE_OUTCOMES.find((o) => o === value);
+      if (!outcome) throw new CliError(`--outcome must be applied, ignored or failed, not "${value}"`);
+      out.outcome = outcome;
+    }
+  }
+  return out;
 }
 
 run(process.argv.slice(2)).then(
