@@ -1,7 +1,8 @@
 // Light schema change: adding, renaming and dropping a column of a 10M-row
-// warehouse table, beside the same change on the MariaDB source table in the
-// same run; and the time from the source's ALTER to the new column being
-// queryable in the warehouse through a running job (target: under 1 s).
+// warehouse table through a running job (behavior evolve, so the drop is applied
+// too), each beside the same ALTER's own time on the MariaDB source table, in the
+// same run and on the same column; and the time from the source's ALTER to the
+// change being visible in the warehouse (target: under 1 s).
 import { cpus, totalmem } from "node:os";
 import { loadServerConfig } from "@tide/config";
 import { seedItems } from "../apps/worker/test/workload";
@@ -16,10 +17,12 @@ export async function schemaBenchmark(): Promise<BenchResult> {
   try {
     console.log(`seeding ${ROWS} rows`);
     await seedItems(stack.source, ROWS);
-    const jobId = await stack.createJob(sourceSpec(stack, "schema", "shop\\.items"));
+    // evolve applies every change, the drop included (lenient would keep the column).
+    const jobId = await stack.createJob({ ...sourceSpec(stack, "schema", "shop\\.items"), pipeline: { name: "schema", "schema.change.behavior": "evolve" } });
     await stack.startWorker();
     await waitForState(stack, jobId, "streaming", 30 * 60_000);
     const secret = loadServerConfig(stack.env).internalSecret;
+    /** Whether the warehouse answers the query (it fails while a column it names is missing). */
     const query = async (sql: string) => {
       const res = await fetch(`${stack.env.TIDE_WORKER_URL}/internal/query`, {
         method: "POST",
@@ -28,48 +31,32 @@ export async function schemaBenchmark(): Promise<BenchResult> {
       });
       return res.ok;
     };
-    const timeSource = async (sql: string) => {
-      const started = performance.now();
-      await stack.source.sql(sql);
-      return performance.now() - started;
-    };
-    /** Source ALTER → the warehouse answers a query that needs the change. */
-    const timeToQueryable = async (alter: string, probe: string) => {
+    /** Source ALTER → the warehouse shows the change; also the source statement's own time. */
+    const timeToVisible = async (alter: string, visible: () => Promise<boolean>) => {
       const started = performance.now();
       await stack.source.sql(alter);
-      while (!(await query(probe))) await sleep(5);
-      return performance.now() - started;
+      const sourceMs = performance.now() - started;
+      while (!(await visible())) await sleep(5);
+      return { sourceMs, totalMs: performance.now() - started };
     };
 
-    const steps: [string, string, string][] = [
-      ["add a column", "ALTER TABLE shop.items ADD COLUMN bench_new INT DEFAULT 7", "SELECT bench_new FROM ods.items LIMIT 1"],
-      ["rename a column", "ALTER TABLE shop.items RENAME COLUMN bench_new TO bench_renamed", "SELECT bench_renamed FROM ods.items LIMIT 1"],
+    const steps: [string, string, () => Promise<boolean>][] = [
+      ["add a column", "ALTER TABLE shop.items ADD COLUMN bench_new INT DEFAULT 7", () => query("SELECT bench_new FROM ods.items LIMIT 1")],
+      ["rename a column", "ALTER TABLE shop.items RENAME COLUMN bench_new TO bench_renamed", () => query("SELECT bench_renamed FROM ods.items LIMIT 1")],
+      ["drop a column", "ALTER TABLE shop.items DROP COLUMN bench_renamed", async () => !(await query("SELECT bench_renamed FROM ods.items LIMIT 1"))],
     ];
-    for (const [what, alter, probe] of steps) {
-      const ms = await timeToQueryable(alter, probe);
+    for (const [what, alter, visible] of steps) {
+      const { sourceMs, totalMs } = await timeToVisible(alter, visible);
       const record = await stack.prisma.schemaChangeRecord.findFirstOrThrow({ where: { jobId }, orderBy: { id: "desc" } });
+      if (record.outcome !== "applied") throw new Error(`${what}: ${record.outcome} (${record.detail})`);
       figures.push(
         { label: `${what}: warehouse (DuckDB) change`, value: record.durationMs, unit: "ms", note: record.detail ?? undefined },
-        { label: `${what}: source ALTER to queryable in the warehouse`, value: ms, unit: "ms", note: "target < 1000 ms; includes the source's own ALTER" },
+        { label: `${what}: source (MariaDB) ALTER`, value: sourceMs, unit: "ms", note: alter.replace("ALTER TABLE shop.items ", "") },
+        { label: `${what}: source ALTER to visible in the warehouse`, value: totalMs, unit: "ms", note: "target < 1000 ms; includes the source's own ALTER" },
       );
     }
-    // A drop is kept under the default lenient behavior; time the warehouse drop directly, with the job stopped.
-    const sourceDropMs = await timeSource("ALTER TABLE shop.items DROP COLUMN bench_renamed");
-    figures.push({ label: "drop a column: source (MariaDB) ALTER", value: sourceDropMs, unit: "ms" });
-    await stack.stopWorker();
-    const { Warehouse } = await import("@tide/warehouse");
-    const { join } = await import("node:path");
-    const warehouse = await Warehouse.open(join(stack.env.TIDE_DATA_DIR!, "warehouse.duckdb"));
-    const drop = await warehouse.alterTable("ods", "items", { kind: "drop_column", column: "bench_renamed" });
-    figures.push({ label: "drop a column: warehouse (DuckDB) change", value: drop.durationMs, unit: "ms" });
-    // The source's own times for add and rename, on the same table, for comparison.
-    figures.push(
-      { label: "add a column: source (MariaDB) ALTER", value: await timeSource("ALTER TABLE shop.items ADD COLUMN bench_src INT DEFAULT 7"), unit: "ms" },
-      { label: "rename a column: source (MariaDB) ALTER", value: await timeSource("ALTER TABLE shop.items RENAME COLUMN bench_src TO bench_src2"), unit: "ms" },
-      { label: "add a column: warehouse (DuckDB) change, direct", value: (await warehouse.alterTable("ods", "items", { kind: "add_column", column: { name: "bench_direct", mysqlType: "int(11)", nullable: true } })).durationMs, unit: "ms" },
-      { label: "rename a column: warehouse (DuckDB) change, direct", value: (await warehouse.alterTable("ods", "items", { kind: "rename_column", from: "bench_direct", to: "bench_direct2" })).durationMs, unit: "ms" },
-    );
-    await warehouse.close();
+    // The table still answers: the drop probe's failure was the column, not the table.
+    if (!(await query("SELECT count(*) FROM ods.items"))) throw new Error("ods.items stopped answering");
   } finally {
     await stack.close();
   }
