@@ -81,3 +81,19 @@ export function rowNormaliser(columns: readonly ColumnSchema[]): (raw: Record<st
     return row;
   };
 }
+
+/**
+ * The same, rewriting the driver's row object instead of building another: for a fresh object
+ * holding exactly these columns (a SELECT of them), it spares an allocation per row on the
+ * snapshot's hot path.
+ */
+export function rowNormaliserInPlace(columns: readonly ColumnSchema[]): (raw: Record<string, unknown>) => Row {
+  const plan = columns.map((c) => [c.name, normaliserFor(c.mysqlType)] as const);
+  return (raw) => {
+    for (const [name, normalise] of plan) {
+      const value = raw[name];
+      raw[name] = value === null || value === undefined ? null : normalise(value);
+    }
+    return raw as Row;
+  };
+}
