@@ -34,6 +34,10 @@ export interface CompletedCheckpoint extends CheckpointDetails {
   position: BinlogPosition;
 }
 
+/** Finished labels are pruned every this many checkpoints, keeping the newest KEEP_FINISHED_LABELS (for diagnosis). */
+const PRUNE_EVERY_CHECKPOINTS = 100;
+const KEEP_FINISHED_LABELS = 1_000;
+
 export function labelPrefix(jobId: number): string {
   return `job-${jobId}-cp-`;
 }
@@ -142,6 +146,8 @@ export class CheckpointCoordinator {
       if (i === 0 && loads.length > 1) crashPoint("mid-commit");
     }
     if (loads.length === 1) crashPoint("mid-commit");
+    // The sink's label table would otherwise grow by a few rows a second for as long as the job runs.
+    if (this.seq % PRUNE_EVERY_CHECKPOINTS === 0) await this.sink.pruneFinished?.(labelPrefix(this.jobId), KEEP_FINISHED_LABELS);
     const visible = { rows: this.pendingRows, newestCommitMs: this.newestCommitMs };
     for (const [key] of included) this.loads.delete(key);
     this.pendingRows = 0;
