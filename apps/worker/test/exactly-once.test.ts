@@ -38,15 +38,27 @@ test("every crash point and 20 random kill -9s leave the warehouse equal to the 
     assert.match(log, new RegExp(`crash point "${point.split("@")[0]}" reached`), `crash point ${point} fired`);
   }
 
-  // Random kills; a second job's 150k-row snapshot is in flight for some of them.
+  // Random kills; a second job's 150k-row snapshot is in flight for some of them, while its
+  // table is written too (updates, inserts, deletes, rollbacks).
   await stack.startWorker();
   await waitForState(stack, items, "streaming", 90_000);
+  const bigWriter = new BigTableWriter(stack);
+  bigWriter.start();
   const big = await stack.createJob(sourceSpec(stack, "big", "shop\\.big"));
+  const bigStates: string[] = [];
+  const itemsStates: string[] = [];
   for (let kill = 0; kill < 20; kill++) {
     await sleep(300 + Math.random() * 1_700);
+    const jobs = await stack.prisma.syncJob.findMany({ where: { id: { in: [big, items] } } });
+    bigStates.push(jobs.find((j) => j.id === big)!.actualState);
+    itemsStates.push(jobs.find((j) => j.id === items)!.actualState);
     await stack.killWorker();
     await stack.startWorker();
   }
+  assert.ok(bigStates.includes("snapshotting"), `some kills land in big's snapshot: ${bigStates.join(", ")}`);
+  assert.ok(itemsStates.includes("streaming"), `some kills land while items streams: ${itemsStates.join(", ")}`);
+  const bigStats = await bigWriter.stop();
+  assert.ok(bigStats.transactions > 20 && bigStats.rollbacks > 0, JSON.stringify(bigStats));
   await waitForState(stack, items, "streaming", 90_000);
   await waitForState(stack, big, "streaming", 120_000);
   await sleep(1_000);
@@ -91,3 +103,49 @@ test("every crash point and 20 random kill -9s leave the warehouse equal to the 
     assert.equal(v.status, "equal", `${v.sourceTable}: ${v.message}`);
   }
 });
+
+/** Writes shop.big (the table a snapshot is reading) in small transactions, a tenth rolled back. */
+class BigTableWriter {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  readonly stats = { transactions: 0, rollbacks: 0 };
+
+  constructor(private readonly stack: Stack) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<{ transactions: number; rollbacks: number }> {
+    this.running = false;
+    await this.loop;
+    return this.stats;
+  }
+
+  private async run(): Promise<void> {
+    const conn = await this.stack.source.connect();
+    let nextId = 150_001;
+    try {
+      while (this.running) {
+        const rollback = Math.random() < 0.1;
+        await conn.beginTransaction();
+        const id = 1 + Math.floor(Math.random() * 150_000);
+        await conn.query("UPDATE shop.big SET v = CONCAT('changed ', ?) WHERE id BETWEEN ? AND ?", [this.stats.transactions, id, id + 50]);
+        await conn.query("INSERT INTO shop.big (id, v) VALUES (?, 'inserted'), (?, 'inserted')", [nextId, nextId + 1]);
+        nextId += 2;
+        await conn.query("DELETE FROM shop.big WHERE id = ?", [1 + Math.floor(Math.random() * 150_000)]);
+        if (rollback) {
+          await conn.rollback();
+          this.stats.rollbacks += 1;
+        } else {
+          await conn.commit();
+          this.stats.transactions += 1;
+        }
+        await sleep(20);
+      }
+    } finally {
+      await conn.end();
+    }
+  }
+}
