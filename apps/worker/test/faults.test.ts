@@ -24,6 +24,11 @@ async function assertEqual(): Promise<void> {
   await stack.startWorker();
 }
 
+async function tablePhases(jobId: number): Promise<string[]> {
+  const tables = await stack.prisma.syncJobTable.findMany({ where: { jobId }, orderBy: { id: "asc" } });
+  return tables.map((t) => `${t.sourceDatabase}.${t.sourceTable}:${t.phase}`);
+}
+
 test("the source stopped for 15 s: the job shows it is reconnecting, then catches up by itself", async () => {
   const jobId = await stack.createJob(sourceSpec(stack, "items", "shop\\.items"));
   await stack.startWorker();
@@ -80,12 +85,37 @@ test("a binlog purged past a paused job's position fails it with the file named,
   const failed = await stack.prisma.syncJob.findUniqueOrThrow({ where: { id: job.id } });
   assert.ok(failed.lastError?.includes(savedFile), failed.lastError ?? "");
   assert.match(failed.lastError ?? "", /purged.*re-snapshot/s);
-  // It stays failed: never a silent resume from another position.
+  // It stays failed: never a silent resume from another position. Its table says so too.
   await sleep(2_500);
   assert.equal((await stack.prisma.syncJob.findUniqueOrThrow({ where: { id: job.id } })).actualState, "failed");
+  assert.deepEqual(await tablePhases(job.id), ["shop.items:failed"]);
 
   await requestResnapshot(stack.prisma, job.id);
   await waitForState(stack, job.id, "streaming", 60_000);
+  assert.deepEqual(await tablePhases(job.id), ["shop.items:streaming"]);
   await waitCaughtUp(stack, job.id);
   await assertEqual();
+});
+
+test("a job that lost SELECT on its table fails with its table marked failed; after the grant, Retry brings both back to streaming", async () => {
+  const job = await stack.prisma.syncJob.findUniqueOrThrow({ where: { name: "items" } });
+  await waitForState(stack, job.id, "streaming", 30_000);
+  const grant = (verb: "GRANT" | "REVOKE") =>
+    stack.source.sql(["'cdc'@'%'", "'cdc'@'localhost'"].map((user) => `${verb} SELECT ON *.* ${verb === "GRANT" ? "TO" : "FROM"} ${user};`).join(""));
+  // Without SELECT the job's next read of the table is refused, or its table check no longer sees
+  // the table (whichever comes first); either fails it at once.
+  await grant("REVOKE");
+  try {
+    await waitForState(stack, job.id, "failed", 30_000);
+    const failed = await stack.prisma.syncJob.findUniqueOrThrow({ where: { id: job.id } });
+    assert.match(failed.lastError ?? "", /lacks a privilege: SELECT command denied|No table of the source matches "shop\\.items"/);
+    assert.deepEqual(await tablePhases(job.id), ["shop.items:failed"]);
+  } finally {
+    await grant("GRANT");
+  }
+  // Retry, as the console's button does it.
+  await stack.prisma.syncJob.update({ where: { id: job.id }, data: { desiredState: "running", actualState: "pending", lastError: null, lastErrorAt: null } });
+  await waitForState(stack, job.id, "streaming", 60_000);
+  assert.deepEqual(await tablePhases(job.id), ["shop.items:streaming"]);
+  await waitCaughtUp(stack, job.id);
 });

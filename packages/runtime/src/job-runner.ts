@@ -95,6 +95,9 @@ export class JobRunner {
         if (!verdict.retry) {
           this.log.error("job failed", { error: verdict.message });
           this.metrics.state = "failed";
+          for (const key of this.metrics.tablePhases.keys()) this.metrics.tablePhases.set(key, "failed");
+          // The tables first: whoever sees the job failed sees its tables failed too.
+          await store.failTables(this.jobId).catch(() => undefined);
           await store.setState(this.jobId, "failed", verdict.message).catch(() => undefined);
           if (fault.warehouseLost) this.deps.onWarehouseLost?.(verdict.message);
           return;
@@ -117,6 +120,8 @@ export class JobRunner {
     const job = await store.load(this.jobId);
     if (!job) return;
     const tables = await this.resolve(job);
+    // Tables a failed run marked failed wait again; the steps below set each one's phase.
+    await store.clearFailedTables(job.id);
     const targets = new Map(tables.map((t) => [`${t.schema.database}.${t.schema.table}`, t.target]));
     const wanted = [...targets.keys()].sort();
     const sink = warehouse.twoPhaseSink();
@@ -224,14 +229,16 @@ export class JobRunner {
         if (this.budget.unknownAttempts === 0) this.backoff.reset();
         this.streamingSince = Date.now();
         this.metrics.snapshotProgress = () => stream.snapshotCounts();
-        const snapshotting = stream.snapshotting();
-        this.metrics.state = snapshotting ? "snapshotting" : "streaming";
-        await store.setState(job.id, snapshotting ? "snapshotting" : "streaming", null);
+        // The tables first, so a job shown streaming never has a table still shown failed.
         for (const t of streamingTables) {
           const phase = pending.has(keyOf(t)) ? "snapshotting" : "streaming";
           this.metrics.tablePhases.set(keyOf(t), phase);
-          if (phase === "streaming") await store.setTablePhase(job.id, t.schema, "streaming");
+          // Both are written: a table resumed mid-snapshot after a failure was left pending.
+          await store.setTablePhase(job.id, t.schema, phase);
         }
+        const snapshotting = stream.snapshotting();
+        this.metrics.state = snapshotting ? "snapshotting" : "streaming";
+        await store.setState(job.id, snapshotting ? "snapshotting" : "streaming", null);
         for (const t of joiningTables) this.join(stream, t);
       },
       snapshots: new Map(streamingTables.filter((t) => pending.has(keyOf(t))).map((t) => [keyOf(t), { schema: t.schema, plan: pending.get(keyOf(t))! }])),

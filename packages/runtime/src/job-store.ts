@@ -84,6 +84,19 @@ export class JobStore {
     });
   }
 
+  /** A failed job's tables say so: none of them is copied or followed until the job runs again. */
+  async failTables(jobId: number): Promise<void> {
+    await this.prisma.syncJobTable.updateMany({ where: { jobId, phase: { notIn: ["failed", "finished"] } }, data: { phase: "failed" } });
+  }
+
+  /**
+   * A job running again after a failure: its tables wait (pending) until this run copies or
+   * follows them, which sets their phase again (the snapshot's progress counters are kept).
+   */
+  async clearFailedTables(jobId: number): Promise<void> {
+    await this.prisma.syncJobTable.updateMany({ where: { jobId, phase: "failed" }, data: { phase: "pending" } });
+  }
+
   async addRowsCopied(jobId: number, table: { database: string; table: string }, rows: number): Promise<void> {
     if (rows === 0) return;
     await this.prisma.syncJobTable.updateMany({
