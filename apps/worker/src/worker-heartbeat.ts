@@ -51,6 +51,25 @@ export class WorkerHeartbeat {
   }
 
   /**
+   * Records that this process could not start (whether or not start() ran): the console shows
+   * the reason at once, and the next process counts this one as a restart, showing the reason
+   * again (its pid is kept, as exitForRestart keeps it).
+   */
+  async recordStartFailure(reason: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const previous = await this.prisma.workerStatus.findUnique({ where: { id: this.name } });
+    // A predecessor that left its pid behind died; start() counts it, unless this process never got there.
+    const predecessorDied = previous !== null && previous.pid !== 0 && previous.pid !== process.pid;
+    const startedAt = new Date(this.startedAtMs);
+    const lastExitReason = `${selfReasonPrefix(process.pid)} at start-up: ${reason}`;
+    await this.prisma.workerStatus.upsert({
+      where: { id: this.name },
+      create: { id: this.name, pid: process.pid, startedAt, heartbeatAt: startedAt, lastExitReason },
+      update: { pid: process.pid, startedAt, lastExitReason, restarts: { increment: predecessorDied ? 1 : 0 } },
+    });
+  }
+
+  /**
    * Records why this process is about to exit so that its supervisor restarts it: the pid
    * stays (the next start counts a restart) and the next process shows this reason.
    */

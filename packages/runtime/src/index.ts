@@ -8,3 +8,4 @@ export { CheckpointCoordinator, labelPrefix, type CheckpointDetails, type Comple
 export { armCrashPoints, crashPoint, CRASH_POINTS, type CrashPoint } from "./crash-points";
 export { verifyTable, type KeyRangeDifference } from "./verifier";
 export { digestRows, canonicalRow } from "./row-digest";
+export { classifyFault, type ClassifiedFault, type FaultContext, type FaultKind } from "./fault-classifier";
