@@ -89,7 +89,9 @@ export async function startStack(name: string, options: { separateSource?: boole
     workerLog,
     async startWorker(extraEnv = {}, startOptions = {}) {
       const out = openSync(workerLog, "a");
-      worker = spawn(process.execPath, ["--import", "tsx", join(REPO, "apps/worker/src/main.ts")], {
+      // TIDE_WORKER_NODE_ARGS: extra node flags for the worker (e.g. --cpu-prof when profiling a benchmark).
+      const nodeArgs = (process.env.TIDE_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+      worker = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(REPO, "apps/worker/src/main.ts")], {
         cwd: REPO,
         env: { ...process.env, ...env, ...extraEnv },
         stdio: ["ignore", out, out],
