@@ -121,7 +121,7 @@ test("Verify compares source and warehouse and shows the table equal", async ({ 
 // `tide` schema on the same server) to show the UI for them: a verification
 // that found differences, and a failed job with each remedy. The remedies
 // themselves go through the real API and the worker.
-test("a different verification lists its key ranges; a failed job offers retry or re-snapshot", async ({ page }) => {
+test("a different verification lists its key ranges; a failed job offers retry or re-snapshot, and stop, never pause", async ({ page }) => {
   test.skip(jobId === 0, "needs the job of the first test");
   await signIn(page);
   await page.goto(`/jobs/${jobId}`);
@@ -152,10 +152,15 @@ test("a different verification lists its key ranges; a failed job offers retry o
   await expect(page.getByTestId("job-state")).toHaveText("failed", { timeout: 10_000 });
   await expect(page.getByTestId("job-error")).toContainText("disk full");
   await expect(page.getByTestId("job-resnapshot")).toHaveCount(0);
+  // Nothing runs, so there is nothing to pause; the job can be stopped instead.
+  await expect(page.getByTestId("job-pause")).toHaveCount(0);
+  await expect(page.getByTestId("job-stop")).toBeVisible();
   await page.screenshot({ path: join(ARTIFACTS, "job-failed-retry.png"), fullPage: true });
   await page.getByTestId("job-retry").click();
   await expect(page.getByTestId("job-state")).toHaveText(/streaming/i, { timeout: 60_000 });
   await expect(page.getByTestId("job-error")).toHaveCount(0);
+  await expect(page.getByTestId("job-pause")).toBeVisible();
+  await expect(page.getByTestId("job-stop")).toHaveCount(0);
 
   // A purged binlog: the remedy is a re-snapshot, after an inline confirmation.
   await source.query(
@@ -164,6 +169,8 @@ test("a different verification lists its key ranges; a failed job offers retry o
   );
   await expect(page.getByTestId("job-state")).toHaveText("failed", { timeout: 10_000 });
   await expect(page.getByTestId("job-retry")).toHaveCount(0);
+  await expect(page.getByTestId("job-pause")).toHaveCount(0);
+  await expect(page.getByTestId("job-stop")).toBeVisible();
   await page.getByTestId("job-resnapshot").click();
   await expect(page.getByTestId("job-resnapshot-confirm")).toBeVisible();
   await page.getByTestId("job-resnapshot-cancel").click();
@@ -179,4 +186,13 @@ test("a different verification lists its key ranges; a failed job offers retry o
   await page.getByTestId("job-verify").click();
   await expect(cell).toHaveAttribute("data-status", "equal", { timeout: 60_000 });
   await expect(cell).toContainText("1,001");
+
+  // Stop on a failed job: it is stopped (no longer retried), and Resume starts it again.
+  await source.query("UPDATE tide.sync_jobs SET actual_state = 'failed', last_error = 'The warehouse could not be written: disk full', last_error_at = NOW(3) WHERE id = ?", [jobId]);
+  await expect(page.getByTestId("job-state")).toHaveText("failed", { timeout: 10_000 });
+  await page.getByTestId("job-stop").click();
+  await expect(page.getByTestId("job-state")).toHaveText("stopped", { timeout: 20_000 });
+  await expect(page.getByTestId("job-pause")).toHaveCount(0);
+  await page.getByTestId("job-resume").click();
+  await expect(page.getByTestId("job-state")).toHaveText(/streaming/i, { timeout: 60_000 });
 });

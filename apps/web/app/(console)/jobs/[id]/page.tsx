@@ -30,6 +30,7 @@ export default function JobPage() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.jobs.get.queryKey({ id }) });
   const pause = useMutation(trpc.jobs.pause.mutationOptions({ onSettled: refresh }));
   const resume = useMutation(trpc.jobs.resume.mutationOptions({ onSettled: refresh }));
+  const stop = useMutation(trpc.jobs.stop.mutationOptions({ onSettled: refresh }));
   const resnapshot = useMutation(
     trpc.jobs.resnapshot.mutationOptions({
       onSettled: refresh,
@@ -37,7 +38,7 @@ export default function JobPage() {
     }),
   );
   const verify = useMutation(trpc.jobs.verify.mutationOptions({ onSettled: refresh }));
-  const actionError = pause.error ?? resume.error ?? resnapshot.error ?? verify.error;
+  const actionError = pause.error ?? resume.error ?? stop.error ?? resnapshot.error ?? verify.error;
 
   if (!valid) return <div className="page"><div className="alert alert-error">There is no job “{params.id}”.</div></div>;
   if (job.isPending) return <div className="page muted">Loading job…</div>;
@@ -51,6 +52,8 @@ export default function JobPage() {
   }
 
   const data = job.data;
+  // A failed job runs nothing, so there is nothing to pause: it is retried, re-snapshotted or stopped.
+  const failed = data.actualState === "failed";
   const exportYaml = () => {
     const blob = new Blob([data.yaml], { type: "application/yaml" });
     const url = URL.createObjectURL(blob);
@@ -76,7 +79,11 @@ export default function JobPage() {
           )}
         </div>
         <div className="actions">
-          {data.desiredState === "running" ? (
+          {failed && data.desiredState === "running" ? (
+            <button className="btn" data-testid="job-stop" disabled={stop.isPending} onClick={() => stop.mutate({ id })}>
+              ■ Stop
+            </button>
+          ) : data.desiredState === "running" ? (
             <button className="btn" data-testid="job-pause" disabled={pause.isPending} onClick={() => pause.mutate({ id })}>
               ❚❚ Pause
             </button>
@@ -98,13 +105,13 @@ export default function JobPage() {
           <div className="alert-title">The source connection was lost; the job is retrying by itself</div>
           <div>{data.lastError}</div>
         </div>
-      ) : data.lastError ? (
+      ) : data.lastError || failed ? (
         <div className="alert alert-error job-error" data-testid="job-error" role="alert">
           <div className="alert-title">The job stopped on an error{data.lastErrorAt ? ` at ${formatTime(data.lastErrorAt)}` : ""}</div>
-          <div>{data.lastError}</div>
-          {data.actualState === "failed" && (
+          <div>{data.lastError ?? "No reason was recorded; see the worker's log."}</div>
+          {failed && (
             <div className="alert-actions">
-              {/re-snapshot/i.test(data.lastError) ? (
+              {/re-snapshot/i.test(data.lastError ?? "") ? (
                 confirmResnapshot ? (
                   <div className="confirm" data-testid="job-resnapshot-confirm">
                     <span>
