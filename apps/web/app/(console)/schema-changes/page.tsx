@@ -3,6 +3,7 @@ import { Suspense, useEffect, useMemo, useState } from "react";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
+import { SCHEMA_CHANGE_KINDS } from "@tide/contracts";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc";
 import { ColumnDiff } from "@/components/ColumnDiff";
 import { formatTime } from "@/lib/format";
@@ -10,17 +11,9 @@ import { formatTime } from "@/lib/format";
 type SchemaChange = RouterOutputs["jobs"]["schemaChanges"][number];
 type Outcome = SchemaChange["outcome"];
 
-const KINDS = [
-  "add_column",
-  "drop_column",
-  "rename_column",
-  "modify_column",
-  "rename_table",
-  "truncate_table",
-  "create_table",
-  "drop_table",
-  "ignored",
-] as const;
+// The parser's kinds (packages/cdc-mysql/src/ddl-parser.ts): the shape changes, `ignored` (no shape
+// change) and `unknown` (not understood, recorded as failed), as the CLI's --kind accepts them.
+const KINDS: readonly string[] = [...SCHEMA_CHANGE_KINDS, "ignored", "unknown"];
 const OUTCOMES: Outcome[] = ["applied", "ignored", "failed"];
 const OUTCOME_TONES: Record<Outcome, string> = { applied: "good", ignored: "muted", failed: "bad" };
 const KIND_TONES: Record<string, string> = {
@@ -33,6 +26,7 @@ const KIND_TONES: Record<string, string> = {
   create_table: "info",
   drop_table: "warn",
   ignored: "muted",
+  unknown: "bad",
 };
 const FULL_TABLE = /^[^.\s]+\.[^.\s]+$/;
 
@@ -142,6 +136,7 @@ function SchemaChanges() {
                 {k.replace(/_/g, " ")}
               </option>
             ))}
+            {kind && !KINDS.includes(kind) && <option value={kind}>{kind}</option>}
           </select>
         </label>
         <label className="field">
