@@ -182,9 +182,12 @@ test("a disk that fills during DuckDB's checkpoint invalidates the warehouse: th
   const updater = (async () => {
     while (updating) {
       await conn.beginTransaction();
-      for (let i = 0; i < 16; i++) await conn.query("UPDATE blobs SET body = ? WHERE id = ?", [body(), (round * 16 + i) % 400]);
+      for (let i = 0; i < 4; i++) await conn.query("UPDATE blobs SET body = ? WHERE id = ?", [body(), (round * 4 + i) % 400]);
       await conn.commit();
       round += 1;
+      // Paced so that one checkpoint interval's commit (a few MiB of WAL) fits the room left below,
+      // and only the checkpoint, which rewrites the whole table, does not.
+      await sleep(25);
     }
   })();
   const filler = join(mountPoint!, "filler");
@@ -202,7 +205,7 @@ test("a disk that fills during DuckDB's checkpoint invalidates the warehouse: th
     await until("the WAL growing", () => walBytes(warehousePath) >= 10 * MiB);
     const wal = walBytes(warehousePath);
     assert.ok(wal < CHECKPOINT_THRESHOLD, `the WAL is at ${wal} bytes`);
-    const filled = fillDisk(filler, CHECKPOINT_THRESHOLD - wal + 3 * MiB);
+    const filled = fillDisk(filler, CHECKPOINT_THRESHOLD - wal + 8 * MiB);
     t.diagnostic(`WAL at ${(wal / MiB).toFixed(1)} MiB; filled ${Math.round(filled / MiB)} MiB`);
 
     await waitForState(s, jobId, "failed", 90_000);
