@@ -14,7 +14,7 @@
 import { ConsistentSnapshot, readTableSchema, tableStats, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import type { Row, SinkTableSpec, TableSchema } from "@tide/contracts";
 import type { PrismaClient } from "@tide/db";
-import { planColumn, qualified, quoteIdent, type Warehouse } from "@tide/warehouse";
+import { planColumn, qualified, quoteIdent, readExpression, readValue, type Warehouse } from "@tide/warehouse";
 import { sleep } from "./backoff";
 import { planTable, type SnapshotChunk } from "./chunked-snapshot";
 import type { Logger } from "./logger";
@@ -367,57 +367,19 @@ function compareKey(keys: MergeKeys, op: ">" | ">=" | "<", key: Row): string {
 
 /**
  * Rows of the warehouse table in the Row encoding the source reader produces, through the
- * warehouse's read-only query path. Mirrors Warehouse.readRows (value-codec.ts readExpression
- * and readValue), which has no ordered, paged form.
+ * warehouse's read-only query path, with the warehouse's own read conversion (Warehouse.readRows
+ * has no ordered, paged form).
  */
 async function warehouseQuery(warehouse: Warehouse, spec: SinkTableSpec, where: string, tail: string, maxRows: number): Promise<Row[]> {
   const plans = spec.columns.map((c) => [c.name, planColumn(c.mysqlType)] as const);
-  const select = plans.map(([name, plan]) => `${readExpression(quoteIdent(name), plan)} AS ${quoteIdent(name)}`).join(", ");
+  const select = plans.map(([name, plan]) => `${readExpression(quoteIdent(name), plan, { hexBlobs: true })} AS ${quoteIdent(name)}`).join(", ");
   const sql = `SELECT ${select} FROM ${qualified(spec.schema, spec.table)}${where ? ` WHERE ${where}` : ""}${tail}`;
   const result = await warehouse.query(sql, { maxRows, timeoutMs: 600_000 });
   return result.rows.map((values) => {
     const row: Row = {};
-    plans.forEach(([name, plan], i) => (row[name] = readValue(values[i], plan)));
+    plans.forEach(([name, plan], i) => (row[name] = readValue(values[i], plan, { hexBlobs: true })));
     return row;
   });
-}
-
-function readExpression(column: string, plan: ColumnPlan): string {
-  switch (plan.kind) {
-    case "bigint":
-    case "decimal":
-      return `CAST(${column} AS VARCHAR)`;
-    case "date":
-      return `CASE WHEN isinf(${column}) THEN '0000-00-00' ELSE CAST(${column} AS VARCHAR) END`;
-    case "timestamp": {
-      const fraction = plan.fraction > 0 ? `.${"0".repeat(plan.fraction)}` : "";
-      const text =
-        plan.fraction > 0
-          ? `strftime(${column}, '%Y-%m-%d %H:%M:%S') || '.' || substr(strftime(${column}, '%f'), 1, ${plan.fraction})`
-          : `strftime(${column}, '%Y-%m-%d %H:%M:%S')`;
-      return `CASE WHEN isinf(${column}) THEN '0000-00-00 00:00:00${fraction}' ELSE ${text} END`;
-    }
-    case "blob":
-      // The query path converts values to JSON; hex keeps the bytes exact.
-      return `hex(${column})`;
-    default:
-      return column;
-  }
-}
-
-function readValue(value: unknown, plan: ColumnPlan): unknown {
-  if (value === null || value === undefined) return null;
-  switch (plan.kind) {
-    case "integer":
-    case "double":
-      return Number(value);
-    case "float":
-      return Number(Math.fround(Number(value)).toPrecision(7));
-    case "blob":
-      return Buffer.from(String(value), "hex");
-    default:
-      return String(value);
-  }
 }
 
 /** A key value as a DuckDB literal; values are validated or quoted, never pasted raw. */

@@ -73,8 +73,15 @@ export function keyLiteral(value: unknown, plan: ColumnPlan | undefined): string
   return quoteString(String(value));
 }
 
-export function readExpression(column: string, plan: ColumnPlan): string {
+/**
+ * The SQL that reads a column back in the Row encoding. `hexBlobs`: for reads through the
+ * JSON-safe query path (Warehouse.query), which would not keep bytes exact; readValue then
+ * takes the same flag.
+ */
+export function readExpression(column: string, plan: ColumnPlan, options: { hexBlobs?: boolean } = {}): string {
   switch (plan.kind) {
+    case "blob":
+      return options.hexBlobs ? `hex(${column})` : column;
     case "bigint":
     case "decimal":
       return `CAST(${column} AS VARCHAR)`;
@@ -92,7 +99,7 @@ export function readExpression(column: string, plan: ColumnPlan): string {
   }
 }
 
-export function readValue(value: unknown, plan: ColumnPlan): unknown {
+export function readValue(value: unknown, plan: ColumnPlan, options: { hexBlobs?: boolean } = {}): unknown {
   if (value === null || value === undefined) return null;
   switch (plan.kind) {
     case "integer":
@@ -101,7 +108,7 @@ export function readValue(value: unknown, plan: ColumnPlan): unknown {
     case "float":
       return Number(Math.fround(Number(value)).toPrecision(7));
     case "blob":
-      return Buffer.from(value as Uint8Array);
+      return options.hexBlobs ? Buffer.from(String(value), "hex") : Buffer.from(value as Uint8Array);
     default:
       return String(value);
   }
