@@ -1,9 +1,10 @@
 // The job page's verification: a job created through the API syncs a 1000-row
 // table; "Verify" compares source and warehouse and the table row shows
 // "Equal · 1,000 rows". Also checks the per-table action and the worker status.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { join } from "node:path";
 import type { Connection } from "mysql2/promise";
+import { createJob, signIn } from "./console";
 import { e2eStack, sourceRoot, type E2EStack } from "./stack";
 
 const ARTIFACTS = join(import.meta.dirname, "artifacts");
@@ -29,39 +30,15 @@ test.afterAll(async () => {
   await source?.end();
 });
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill(stack.admin.username);
-  await page.getByTestId("login-password").fill(stack.admin.password);
-  await page.getByTestId("login-submit").click();
-  await expect(page).toHaveURL(/\/jobs/);
-}
-
 test("Verify compares source and warehouse and shows the table equal", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, stack);
 
   // Create the job through the API, with the browser's session cookie.
-  const response = await page.request.post("/api/trpc/jobs.create", {
-    data: {
-      spec: {
-        source: {
-          type: "mysql",
-          hostname: "127.0.0.1",
-          port: stack.source.port,
-          username: stack.source.user,
-          password: stack.source.password,
-          tables: "verifydb\\.accounts",
-        },
-        route: [{ "source-table": TABLE, "sink-table": "ods.verify_accounts" }],
-        pipeline: { name: "verify-accounts" },
-      },
-    },
+  jobId = await createJob(page, stack.source, {
+    name: "verify-accounts",
+    tables: "verifydb\\.accounts",
+    route: [{ "source-table": TABLE, "sink-table": "ods.verify_accounts" }],
   });
-  const body = await response.text();
-  expect(response.ok(), body).toBe(true);
-  const created = JSON.parse(body) as { result: { data: { id: number; name: string } } };
-  jobId = created.result.data.id;
-  expect(jobId).toBeGreaterThan(0);
 
   await page.goto(`/jobs/${jobId}`);
   await expect(page.getByTestId("job-name")).toHaveText("verify-accounts");
@@ -123,7 +100,7 @@ test("Verify compares source and warehouse and shows the table equal", async ({ 
 // themselves go through the real API and the worker.
 test("a different verification lists its key ranges; a failed job offers retry or re-snapshot, and stop, never pause", async ({ page }) => {
   test.skip(jobId === 0, "needs the job of the first test");
-  await signIn(page);
+  await signIn(page, stack);
   await page.goto(`/jobs/${jobId}`);
   await expect(page.getByTestId("job-state")).toHaveText(/streaming/i, { timeout: 60_000 });
 

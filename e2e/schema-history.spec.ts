@@ -4,6 +4,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { join } from "node:path";
 import type { Connection } from "mysql2/promise";
+import { createJob, signIn } from "./console";
 import { e2eStack, sourceRoot, type E2EStack } from "./stack";
 
 const ARTIFACTS = join(import.meta.dirname, "artifacts");
@@ -25,14 +26,6 @@ test.afterAll(async () => {
   await source?.end();
 });
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill(stack.admin.username);
-  await page.getByTestId("login-password").fill(stack.admin.password);
-  await page.getByTestId("login-submit").click();
-  await expect(page).toHaveURL(/\/jobs/);
-}
-
 interface JobRow {
   id: number;
   name: string;
@@ -47,24 +40,9 @@ async function listJobs(page: Page): Promise<JobRow[]> {
 }
 
 test("a renamed source column shows up in the schema-change history with its column diff", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, stack);
 
-  const created = await page.request.post("/api/trpc/jobs.create", {
-    data: {
-      spec: {
-        source: {
-          type: "mysql",
-          hostname: "127.0.0.1",
-          port: stack.source.port,
-          username: stack.source.user,
-          password: stack.source.password,
-          tables: "histdb\\.people",
-        },
-        pipeline: { name: "hist" },
-      },
-    },
-  });
-  expect(created.ok(), await created.text()).toBe(true);
+  await createJob(page, stack.source, { name: "hist", tables: "histdb\\.people" });
 
   let job: JobRow | undefined;
   await expect

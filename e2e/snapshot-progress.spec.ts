@@ -1,9 +1,10 @@
 // The Job page while a chunked snapshot runs: key ranges read of all, tables,
 // rows and bytes per second and the time left, then the table streaming with
 // the lag figures (emit and fetch lag) beside the chart.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { join } from "node:path";
 import type { Connection } from "mysql2/promise";
+import { signIn } from "./console";
 import { e2eStack, sourceRoot, type E2EStack } from "./stack";
 
 const ARTIFACTS = join(import.meta.dirname, "artifacts");
@@ -28,16 +29,8 @@ test.afterAll(async () => {
   await source?.end();
 });
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill(stack.admin.username);
-  await page.getByTestId("login-password").fill(stack.admin.password);
-  await page.getByTestId("login-submit").click();
-  await expect(page).toHaveURL(/\/jobs/);
-}
-
 test("a running snapshot shows key ranges, tables, rates and time left; then the table streams", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, stack);
   const response = await page.request.post("/api/trpc/jobs.create", {
     data: {
       spec: {

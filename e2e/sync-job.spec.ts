@@ -5,6 +5,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Connection } from "mysql2/promise";
+import { signIn } from "./console";
 import { E2E_DIR, e2eStack, sourceRoot, type E2EStack } from "./stack";
 
 const ARTIFACTS = join(import.meta.dirname, "artifacts");
@@ -28,14 +29,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await source?.end();
 });
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill(stack.admin.username);
-  await page.getByTestId("login-password").fill(stack.admin.password);
-  await page.getByTestId("login-submit").click();
-  await expect(page).toHaveURL(/\/jobs/);
-}
 
 async function fillConnection(page: Page, overrides: { host?: string; password?: string } = {}): Promise<void> {
   await page.getByTestId("wizard-host").fill(overrides.host ?? "127.0.0.1");
@@ -61,7 +54,7 @@ async function waitForCell(page: Page, sql: string, expected: string, timeoutMs:
 }
 
 test("bad wizard input gets field-level messages, never a stack trace", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, stack);
   await page.getByTestId("nav-jobs").click();
   await page.getByTestId("new-job").click();
   await page.getByTestId("wizard-name").fill("bad-input");
@@ -93,7 +86,7 @@ test("a job created in the wizard syncs the snapshot, then every change within 3
   page.on("response", async (response) => {
     if (response.url().includes("/api/trpc") && !response.url().includes("metrics")) apiBodies.push(await response.text().catch(() => ""));
   });
-  await signIn(page);
+  await signIn(page, stack);
   await page.goto("/jobs/new");
   await page.getByTestId("wizard-name").fill("crm-sync");
   await fillConnection(page);
