@@ -10,7 +10,7 @@ import type mysql from "mysql2";
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import { openConnection, quoteIdent, type SourceConnectionConfig } from "./connection";
 import { toSourceError } from "./source-error";
-import { rowNormaliser, rowNormaliserInPlace } from "./values";
+import { rowNormaliser } from "./values";
 
 /** A range of an integer key column, [from, to); a missing bound is open. */
 export interface KeyRange {
@@ -76,7 +76,7 @@ export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPos
     /** Only rows whose integer key column lies in [from, to); a missing bound is open. */
     range?: KeyRange,
   ): Promise<number> {
-    const normaliseInPlace = rowNormaliserInPlace(schema.columns);
+    const normalise = rowNormaliser(schema.columns);
     const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
     let sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)}`;
     const values: string[] = [];
@@ -133,7 +133,7 @@ export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPos
       };
       query.on("result", (raw: Record<string, unknown>) => {
         if (failure) return;
-        batch.push(normaliseInPlace(raw));
+        batch.push(normalise(raw));
         if (batch.length >= batchRows && !delivering) deliver();
       });
       query.on("error", (error: Error) => {

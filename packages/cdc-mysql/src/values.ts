@@ -69,25 +69,13 @@ export function normaliserFor(mysqlType: string): Normalise {
   }
 }
 
-/** Builds a function that turns a driver row into a canonical Row of exactly these columns. */
-export function rowNormaliser(columns: readonly ColumnSchema[]): (raw: Record<string, unknown>) => Row {
-  const plan = columns.map((c) => [c.name, normaliserFor(c.mysqlType)] as const);
-  return (raw) => {
-    const row: Row = {};
-    for (const [name, normalise] of plan) {
-      const value = raw[name];
-      row[name] = value === null || value === undefined ? null : normalise(value);
-    }
-    return row;
-  };
-}
-
 /**
- * The same, rewriting the driver's row object instead of building another: for a fresh object
- * holding exactly these columns (a SELECT of them), it spares an allocation per row on the
- * snapshot's hot path.
+ * Builds a function that turns a driver row into a canonical Row of exactly these columns,
+ * rewriting the driver's object instead of building another: it must be a fresh object holding
+ * exactly these columns (a SELECT of them, or a binlog row image). That spares an allocation per
+ * row on the hot paths (garbage collection was ~16% of apply time).
  */
-export function rowNormaliserInPlace(columns: readonly ColumnSchema[]): (raw: Record<string, unknown>) => Row {
+export function rowNormaliser(columns: readonly Pick<ColumnSchema, "name" | "mysqlType">[]): (raw: Record<string, unknown>) => Row {
   const plan = columns.map((c) => [c.name, normaliserFor(c.mysqlType)] as const);
   return (raw) => {
     for (const [name, normalise] of plan) {
