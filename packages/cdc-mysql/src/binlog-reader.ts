@@ -220,7 +220,7 @@ export class BinlogReader {
       }
       case "mariadbgtid":
       case "gtid":
-        this.open = { tables: new Map(), rows: 0, bytes: 0 };
+        this.open = emptyTransaction();
         this.groupStart = { ...this.committed };
         // MariaDB marks the event group of an XA transaction's rows (its "XA START") in the GTID event.
         this.inXa = (event as { preparedXa?: boolean }).preparedXa === true;
@@ -254,7 +254,7 @@ export class BinlogReader {
         if (query.startsWith("XA START")) this.inXa = true;
         if (query === "BEGIN" || query.startsWith("XA START") || query.startsWith("XA END")) {
           // Inside an event group (XA START/END frame the rows of an XA transaction before its prepare).
-          this.open ??= { tables: new Map(), rows: 0, bytes: 0 };
+          this.open ??= emptyTransaction();
         } else {
           // COMMIT (non-transactional engines) or a DDL statement: either ends the event group.
           const q = event as Extract<AnyBinlogEvent, { getEventName(): "query" }>;
@@ -290,7 +290,7 @@ export class BinlogReader {
     const meta = event.tableMap[event.tableId];
     if (!meta || !this.options.includeTable(meta.parentSchema, meta.tableName)) return;
     const normalise = this.normaliserFor(event.tableId, meta);
-    this.open ??= { tables: new Map(), rows: 0, bytes: 0 };
+    this.open ??= emptyTransaction();
     const key = `${meta.parentSchema}.${meta.tableName}`;
     let table = this.open.tables.get(key);
     if (!table) this.open.tables.set(key, (table = { database: meta.parentSchema, table: meta.tableName, changes: [] }));
@@ -318,7 +318,7 @@ export class BinlogReader {
     this.readySizes.push(open.bytes);
     this.readyRows += open.rows;
     this.readyBytes += open.bytes;
-    this.open = { tables: new Map(), rows: 0, bytes: 0 };
+    this.open = emptyTransaction();
     this.pauseIfFull();
     this.wake?.();
   }
@@ -370,6 +370,10 @@ interface RowsEventLike {
   tableMap: Record<number, TableMapEntry>;
   rows: unknown[];
   size?: number;
+}
+
+function emptyTransaction(): OpenTransaction {
+  return { tables: new Map(), rows: 0, bytes: 0 };
 }
 
 function countRows(tx: SourceTransaction): number {
