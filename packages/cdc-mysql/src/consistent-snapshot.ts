@@ -77,8 +77,7 @@ export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPos
     range?: KeyRange,
   ): Promise<number> {
     const normalise = rowNormaliser(schema.columns);
-    const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
-    let sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)}`;
+    let sql = selectAll(schema);
     const values: string[] = [];
     const conditions: string[] = [];
     if (range?.from !== undefined) {
@@ -154,19 +153,17 @@ export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPos
    * from the server as they are consumed, so memory stays bounded however large the table.
    */
   orderedRows(schema: TableSchema, order: OrderColumn[]): AsyncGenerator<Row> {
-    const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
     const orderBy = order.map((o) => orderExpression(o)).join(", ");
-    return this.stream(schema, `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)} ORDER BY ${orderBy}`, [], 1_000);
+    return this.stream(schema, `${selectAll(schema)} ORDER BY ${orderBy}`, [], 1_000);
   }
 
   /** The rows with these key values (at most a few thousand keys: one IN list). */
   async readKeys(schema: TableSchema, keyColumns: string[], keys: Row[]): Promise<Row[]> {
     if (keys.length === 0) return [];
-    const columns = schema.columns.map((c) => quoteIdent(c.name)).join(", ");
     const tuple = keyColumns.length === 1 ? quoteIdent(keyColumns[0]!) : `(${keyColumns.map(quoteIdent).join(", ")})`;
     const placeholder = keyColumns.length === 1 ? "?" : `(${keyColumns.map(() => "?").join(", ")})`;
     const values = keys.flatMap((k) => keyColumns.map((c) => bindable(k[c])));
-    const sql = `SELECT ${columns} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)} WHERE ${tuple} IN (${keys.map(() => placeholder).join(", ")})`;
+    const sql = `${selectAll(schema)} WHERE ${tuple} IN (${keys.map(() => placeholder).join(", ")})`;
     const rows: Row[] = [];
     for await (const row of this.stream(schema, sql, values, 1_000)) rows.push(row);
     return rows;
@@ -202,6 +199,11 @@ export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPos
     await this.conn.query("COMMIT").catch(() => undefined);
     await this.conn.end().catch(() => undefined);
   }
+}
+
+/** SELECT of the schema's columns, by name (the row normaliser expects exactly these). */
+function selectAll(schema: TableSchema): string {
+  return `SELECT ${schema.columns.map((c) => quoteIdent(c.name)).join(", ")} FROM ${quoteIdent(schema.database)}.${quoteIdent(schema.table)}`;
 }
 
 function orderExpression(order: OrderColumn): string {
