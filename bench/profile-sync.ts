@@ -2,32 +2,22 @@
 // the worker's peak RSS in each. ROWS, CHANGES, PAR (parallelism) set the size;
 // TIDE_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" writes CPU profiles.
 // Run: node --import tsx bench/profile-sync.ts (the benchmarks proper: bench/run.ts).
-import { createRequire } from "node:module";
 import { seedItems } from "../apps/worker/test/workload";
 import { sourceSpec, startStack, waitCaughtUp, waitForState } from "../apps/worker/test/stack";
-const require = createRequire(import.meta.url);
+import { WorkerRssSampler } from "./worker-rss";
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const CHANGES = Number(process.env.CHANGES ?? 500_000);
 const stack = await startStack("profile");
-let peak = 0;
-const sampler = setInterval(() => {
-  const pid = stack.workerPid();
-  if (!pid) return;
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    if (kb) peak = Math.max(peak, Number(kb) / 1024);
-  } catch {}
-}, 100);
+const rss = new WorkerRssSampler(() => stack.workerPid(), 100);
 try {
   await seedItems(stack.source, ROWS);
   const jobId = await stack.createJob(sourceSpec(stack, "p", "shop\\.items", { pipeline: { name: "p", parallelism: Number(process.env.PAR ?? 1) } }));
-  let t = performance.now();
   await stack.startWorker();
   await waitForState(stack, jobId, "streaming", 30 * 60_000);
   const tbl = await stack.prisma.syncJobTable.findFirstOrThrow({ where: { jobId } });
   const snapS = (tbl.snapshotFinishedAt!.getTime() - tbl.snapshotStartedAt!.getTime()) / 1000;
-  console.log(`peak RSS during the snapshot ${Math.round(peak)} MiB`);
-  peak = 0;
+  console.log(`peak RSS during the snapshot ${Math.round(rss.peakMiB())} MiB`);
+  rss.reset();
   console.log(`snapshot ${ROWS} rows in ${snapS.toFixed(1)} s: ${Math.round(ROWS / snapS)} rows/s`);
   await stack.stopWorker();
   for (let first = 1; first <= CHANGES; first += 10_000) {
@@ -35,13 +25,13 @@ try {
   }
   await stack.startWorker();
   await waitForState(stack, jobId, "streaming", 60_000);
-  t = performance.now();
+  const t = performance.now();
   await waitCaughtUp(stack, jobId, 30 * 60_000);
   const s = (performance.now() - t) / 1000;
-  console.log(`peak RSS during the catch-up ${Math.round(peak)} MiB`);
+  console.log(`peak RSS during the catch-up ${Math.round(rss.peakMiB())} MiB`);
   console.log(`apply ${CHANGES} changes in ${s.toFixed(1)} s: ${Math.round(CHANGES / s)} changes/s`);
   await stack.stopWorker();
 } finally {
-  clearInterval(sampler);
+  rss.stop();
   await stack.close();
 }

@@ -3,11 +3,11 @@
 // reference: the fastest a client can read the rows).
 import { execFile } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { seedItems } from "../apps/worker/test/workload";
 import { sleep, sourceSpec, startStack, waitCaughtUp, waitForState } from "../apps/worker/test/stack";
 import type { BenchResult } from "./run";
+import { WorkerRssSampler } from "./worker-rss";
 
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -17,17 +17,7 @@ const PARALLELISM = Number(process.env.BENCH_PARALLELISM ?? 2);
 
 export async function syncBenchmark(): Promise<BenchResult> {
   const stack = await startStack("bench-sync");
-  let peakRssMb = 0;
-  const sampler = setInterval(() => {
-    const pid = stack.workerPid();
-    if (!pid) return;
-    try {
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-      if (rss) peakRssMb = Math.max(peakRssMb, Number(rss) / 1024);
-    } catch {
-      // the worker is between restarts
-    }
-  }, 200);
+  const rss = new WorkerRssSampler(() => stack.workerPid());
   try {
     console.log(`seeding ${ROWS} rows`);
     await seedItems(stack.source, ROWS);
@@ -97,11 +87,11 @@ export async function syncBenchmark(): Promise<BenchResult> {
           unit: "ratio",
           note: "precommit, checkpoint, commit; the rest is reading and decoding the binlog and staging",
         },
-        { label: "worker peak RSS", value: peakRssMb, unit: "MiB" },
+        { label: "worker peak RSS", value: rss.peakMiB(), unit: "MiB" },
       ],
     };
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await stack.close();
   }
 }
