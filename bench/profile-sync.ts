@@ -2,7 +2,7 @@
 // the worker's peak RSS in each. ROWS, CHANGES, PAR (parallelism) set the size;
 // TIDE_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" writes CPU profiles.
 // Run: node --import tsx bench/profile-sync.ts (the benchmarks proper: bench/run.ts).
-import { seedItems } from "../apps/worker/test/workload";
+import { seedItems, updateItems } from "../apps/worker/test/workload";
 import { sourceSpec, startStack, waitCaughtUp, waitForState } from "../apps/worker/test/stack";
 import { WorkerRssSampler } from "./worker-rss";
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
@@ -20,9 +20,7 @@ try {
   rss.reset();
   console.log(`snapshot ${ROWS} rows in ${snapS.toFixed(1)} s: ${Math.round(ROWS / snapS)} rows/s`);
   await stack.stopWorker();
-  for (let first = 1; first <= CHANGES; first += 10_000) {
-    await stack.source.sql(`UPDATE shop.items SET qty = qty + 1, updated_at = NOW(6) WHERE id BETWEEN ${first} AND ${Math.min(CHANGES, first + 9_999)}`);
-  }
+  await updateItems(stack.source, CHANGES);
   await stack.startWorker();
   await waitForState(stack, jobId, "streaming", 60_000);
   const t = performance.now();

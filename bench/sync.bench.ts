@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { promisify } from "node:util";
-import { seedItems } from "../apps/worker/test/workload";
+import { seedItems, updateItems } from "../apps/worker/test/workload";
 import { sleep, sourceSpec, startStack, waitCaughtUp, waitForState } from "../apps/worker/test/stack";
 import type { BenchResult } from "./run";
 import { WorkerRssSampler } from "./worker-rss";
@@ -49,9 +49,7 @@ export async function syncBenchmark(): Promise<BenchResult> {
     // Binlog apply: changes written while the worker is stopped, then caught up in one go.
     await stack.stopWorker();
     console.log(`writing ${CHANGES} row changes`);
-    for (let first = 1; first <= CHANGES; first += 10_000) {
-      await stack.source.sql(`UPDATE shop.items SET qty = qty + 1, updated_at = NOW(6) WHERE id BETWEEN ${first} AND ${Math.min(CHANGES, first + 9_999)}`);
-    }
+    await updateItems(stack.source, CHANGES);
     await stack.startWorker();
     await waitForState(stack, jobId, "streaming", 60_000);
     const applyStarted = performance.now();

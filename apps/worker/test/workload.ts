@@ -27,6 +27,13 @@ export async function seedItems(mariadb: LocalMariadb, rows: number): Promise<vo
   );
 }
 
+/** Updates items 1..count (qty and updated_at) in transactions of 10k rows: a binlog of `count` row changes. */
+export async function updateItems(mariadb: LocalMariadb, count: number): Promise<void> {
+  for (let first = 1; first <= count; first += 10_000) {
+    await mariadb.sql(`UPDATE shop.items SET qty = qty + 1, updated_at = NOW(6) WHERE id BETWEEN ${first} AND ${Math.min(count, first + 9_999)}`);
+  }
+}
+
 export interface WorkloadStats {
   transactions: number;
   rollbacks: number;
