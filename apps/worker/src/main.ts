@@ -2,7 +2,7 @@
 // metadata DB asks for, and serves the internal API on loopback.
 import { loadServerConfig } from "@tide/config";
 import { createPrismaClient, migrate, SecretBox } from "@tide/db";
-import { armCrashPoints, classifyFault, createLogger, JobStore, Reconciler } from "@tide/runtime";
+import { armCrashPoints, classifyFault, createLogger, JobStore, maskUrlCredentials, Reconciler } from "@tide/runtime";
 import { Warehouse } from "@tide/warehouse";
 import { createInternalApi } from "./internal-api";
 import { WorkerHeartbeat } from "./worker-heartbeat";
@@ -15,8 +15,6 @@ const EXIT_GRACE_MS = 15_000;
 const EXIT_START_FAILED = 1;
 /** How long a failed start may spend recording why, when the metadata DB is the trouble. */
 const RECORD_FAILURE_MS = 5_000;
-// user:password@ in a URL quoted by an error (a DATABASE_URL), as the logger masks it.
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi;
 
 const startedAtMs = Date.now();
 /** What start-up is doing, named when it fails; the heartbeat once the metadata DB can be written. */
@@ -88,7 +86,7 @@ async function main(): Promise<void> {
 main().catch(async (error: unknown) => {
   // Classified as a job's fault would be (a full disk, a lost connection), on one line.
   const fault = classifyFault(error, { warehousePath: startup.warehousePath });
-  const reason = `${startup.step} failed: ${fault.message}`.replace(/\s*\n\s*/g, " ").replace(URL_CREDENTIALS, "$1[redacted]@");
+  const reason = maskUrlCredentials(`${startup.step} failed: ${fault.message}`.replace(/\s*\n\s*/g, " "));
   log.error("worker failed to start", { step: startup.step, reason, error });
   // The console shows it beside the worker's status; the metadata DB may be what failed, so not for long.
   if (startup.heartbeat) {

@@ -19,7 +19,7 @@ export interface Logger {
 export function createLogger(base: LogFields = {}, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
   const emit = (level: string, message: string, fields: LogFields = {}) => {
     const safe = redactValue({ ...base, ...fields }, new WeakSet(), 0) as LogFields;
-    write(JSON.stringify({ t: new Date().toISOString(), level, msg: scrub(message), ...safe }));
+    write(JSON.stringify({ t: new Date().toISOString(), level, msg: maskUrlCredentials(message), ...safe }));
   };
   return {
     info: (m, f) => emit("info", m, f),
@@ -29,13 +29,14 @@ export function createLogger(base: LogFields = {}, write: (line: string) => void
   };
 }
 
-function scrub(text: string): string {
+/** Text with the credentials of any URL in it masked (user:password@ → user:[redacted]@). */
+export function maskUrlCredentials(text: string): string {
   return text.replace(URL_CREDENTIALS, "$1[redacted]@");
 }
 
 /** A copy of `value` safe to serialise: secret-named fields replaced, errors reduced to message and cause. */
 function redactValue(value: unknown, seen: WeakSet<object>, depth: number): unknown {
-  if (typeof value === "string") return scrub(value);
+  if (typeof value === "string") return maskUrlCredentials(value);
   if (typeof value === "bigint") return value.toString();
   if (value === null || typeof value !== "object") return value;
   if (seen.has(value)) return "[circular]";
@@ -44,7 +45,7 @@ function redactValue(value: unknown, seen: WeakSet<object>, depth: number): unkn
   seen.add(value);
   try {
     if (value instanceof Error) {
-      const message = scrub(value.message);
+      const message = maskUrlCredentials(value.message);
       // Without a cause an error stays a plain message, as log readers expect.
       if (value.cause === undefined) return message;
       return { message, cause: redactValue(value.cause, seen, depth + 1) };
