@@ -31,6 +31,30 @@ const START_TIMEOUT_MS = 15_000;
 /** The server sends a heartbeat after this much idle time, so a silent connection is noticed and lag stays honest. */
 export const HEARTBEAT_MS = 1_000;
 
+/** Where an XA transaction's prepared rows start in the binlog, and where its XA COMMIT or ROLLBACK ended. */
+export interface XaSpan {
+  start: BinlogPosition;
+  end?: BinlogPosition;
+}
+
+/**
+ * Where a reader resuming at `position` must start so that no XA transaction prepared
+ * before `position` and committed after it is missed (its rows precede its XA COMMIT in
+ * the binlog); undefined when there is none. Spans ended at or before `position` are
+ * forgotten: resume points only move forward.
+ */
+export function xaReplayFrom(spans: Map<string, XaSpan>, position: BinlogPosition): BinlogPosition | undefined {
+  let from: BinlogPosition | undefined;
+  for (const [xid, span] of spans) {
+    if (span.end && comparePositions(span.end, position) <= 0) {
+      spans.delete(xid);
+      continue;
+    }
+    if (comparePositions(span.start, position) < 0 && (!from || comparePositions(span.start, from) < 0)) from = span.start;
+  }
+  return from;
+}
+
 interface OpenTransaction {
   tables: Map<string, TableChanges>;
   rows: number;
@@ -51,7 +75,7 @@ export class BinlogReader {
    * Where each XA transaction's prepared rows start in the binlog, and where its XA COMMIT or
    * ROLLBACK ended: a reader resumed between the two must start back at the rows (see xaReplayFrom).
    */
-  private readonly xaSpans = new Map<string, { start: BinlogPosition; end?: BinlogPosition }>();
+  private readonly xaSpans = new Map<string, XaSpan>();
   /** Where the current event group began (the resume point before it). */
   private groupStart: BinlogPosition;
   /** Inside XA START ... XA PREPARE: its rows are held whole (they may yet be rolled back). */
@@ -79,22 +103,14 @@ export class BinlogReader {
     this.groupStart = this.committed;
   }
 
-  /**
-   * Where a reader resuming at `position` must start so that no XA transaction prepared
-   * before `position` and committed after it is missed (its rows precede its XA COMMIT in
-   * the binlog); undefined when there is none. Spans ended at or before `position` are
-   * forgotten: resume points only move forward.
-   */
+  /** See the function xaReplayFrom. */
   xaReplayFrom(position: BinlogPosition): BinlogPosition | undefined {
-    let from: BinlogPosition | undefined;
-    for (const [xid, span] of this.xaSpans) {
-      if (span.end && comparePositions(span.end, position) <= 0) {
-        this.xaSpans.delete(xid);
-        continue;
-      }
-      if (comparePositions(span.start, position) < 0 && (!from || comparePositions(span.start, from) < 0)) from = span.start;
-    }
-    return from;
+    return xaReplayFrom(this.xaSpans, position);
+  }
+
+  /** The XA spans known, copied (a reader in another thread passes them on; see ThreadedBinlogReader). */
+  xaSpanEntries(): [string, XaSpan][] {
+    return [...this.xaSpans].map(([xid, span]) => [xid, { ...span }]);
   }
 
   /** Where the reader is: the end of the last event it has read. */

@@ -11,7 +11,7 @@
 // for the tables already streaming; the joining table takes those after S.
 // Its copy runs beside the stream, and its load stays out of checkpoints until
 // the copy is complete, so the fold lands on the full snapshot.
-import { BinlogReader, ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { ConsistentSnapshot, ThreadedBinlogReader, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type SourceTransaction, type TableSchema } from "@tide/contracts";
 import type { DdlEvent } from "./schema-evolution";
 import type { Warehouse } from "@tide/warehouse";
@@ -57,7 +57,7 @@ export class ChangeStream {
   private readonly joinRequests: JoinRequest[] = [];
   private failure: unknown;
   /** The binlog reader in use (a join replaces it). */
-  private reader: BinlogReader | undefined;
+  private reader: ThreadedBinlogReader | undefined;
   /** Where the first reader starts: `from`, or earlier to replay prepared XA transactions. */
   private readFrom: BinlogPosition;
   /** Where the stream has got to: the position every change up to has been handed to the coordinator. */
@@ -408,19 +408,15 @@ export class ChangeStream {
     return whole;
   }
 
-  private async openReader(from: BinlogPosition): Promise<BinlogReader> {
-    const reader = new BinlogReader({
-      source: this.args.source,
-      serverId: this.args.serverId,
-      startAt: from,
-      includeTable: (database, table) => this.routes.has(`${database}.${table}`),
-    });
+  /** Reads in a thread of its own; the tables are fixed per reader (a join starts another reader). */
+  private async openReader(from: BinlogPosition): Promise<ThreadedBinlogReader> {
+    const reader = new ThreadedBinlogReader({ source: this.args.source, serverId: this.args.serverId, startAt: from, tables: this.routes.keys() });
     await reader.start();
     this.reader = reader;
     return reader;
   }
 
-  private async join(reader: BinlogReader, position: BinlogPosition): Promise<BinlogReader> {
+  private async join(reader: ThreadedBinlogReader, position: BinlogPosition): Promise<ThreadedBinlogReader> {
     const requests = this.joinRequests.splice(0);
     // A prepared XA transaction's rows precede its XA COMMIT: the new reader starts back at them.
     const xaFrom = reader.xaReplayFrom(position);
