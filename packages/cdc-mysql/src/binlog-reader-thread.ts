@@ -9,7 +9,7 @@ import { toSourceError } from "./source-error";
 import type { ReaderThreadData, ToReaderThread, FromReaderThread, ReaderStatus } from "./threaded-binlog-reader";
 
 /** Rows posted and not yet taken by the applier, at most; the reader pauses its connection beyond its own bound. */
-const IN_FLIGHT_ROWS = 40_000;
+const IN_FLIGHT_ROWS = 20_000;
 /** Transactions taken from the reader per message, in rows (at least one transaction). */
 const MESSAGE_ROWS = 10_000;
 const IDLE_WAIT_MS = 50;

@@ -387,7 +387,16 @@ export class ChangeStream {
   private take(route: TableRoute, partial: boolean, position: BinlogPosition, changes: RowChange[]): RowChange[] {
     if (!route.after && !route.plan) return changes;
     if (partial) {
-      // The commit position of a transaction in pieces is known only at its last piece.
+      // A transaction in pieces commits after `position` (the last commit before it began): once
+      // that is past the table's start and its snapshot's reads, every piece counts as it comes.
+      if (this.passedStart(route, position)) {
+        const whole = route.pieces.length > 0 ? [...route.pieces, ...changes] : changes;
+        route.pieces = [];
+        route.after = undefined;
+        route.plan = undefined;
+        return whole;
+      }
+      // Otherwise its commit position, known only at its last piece, decides (held till then).
       for (const c of changes) route.pieces.push(c);
       return [];
     }
@@ -406,6 +415,17 @@ export class ChangeStream {
       return kept;
     }
     return whole;
+  }
+
+  /** Whether every transaction committed after `position` counts for the table. */
+  private passedStart(route: TableRoute, position: BinlogPosition): boolean {
+    if (route.after && comparePositions(position, route.after) < 0) return false;
+    if (route.plan) {
+      if (!planDone(route.plan)) return false;
+      const horizon = planHorizon(route.plan);
+      if (horizon && comparePositions(position, horizon) < 0) return false;
+    }
+    return true;
   }
 
   /** Reads in a thread of its own; the tables are fixed per reader (a join starts another reader). */
