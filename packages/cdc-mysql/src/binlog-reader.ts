@@ -25,8 +25,9 @@ export interface BinlogReaderOptions {
  */
 const PAUSE_ABOVE_ROWS = 50_000;
 const PAUSE_ABOVE_BYTES = 8 * 1024 * 1024;
-/** An open transaction larger than this is handed out in pieces (see SourceTransaction.partial). */
+/** An open transaction larger than this (rows or binlog bytes) is handed out in pieces (see SourceTransaction.partial). */
 const PIECE_ROWS = 20_000;
+const PIECE_BYTES = 8 * 1024 * 1024;
 const START_TIMEOUT_MS = 15_000;
 /** The server sends a heartbeat after this much idle time, so a silent connection is noticed and lag stays honest. */
 export const HEARTBEAT_MS = 1_000;
@@ -324,7 +325,7 @@ export class BinlogReader {
     this.open.rows += event.rows.length;
     this.open.bytes += event.size ?? 0;
     // An XA transaction's rows are held whole until its XA COMMIT: it may yet be rolled back.
-    if (this.open.rows >= PIECE_ROWS && !this.inXa) this.emitPiece(event.timestamp);
+    if ((this.open.rows >= PIECE_ROWS || this.open.bytes >= PIECE_BYTES) && !this.inXa) this.emitPiece(event.timestamp);
   }
 
   /** Hands out the rows of the open transaction so far, keeping memory bounded for huge transactions. */

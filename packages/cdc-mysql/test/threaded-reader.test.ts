@@ -136,3 +136,18 @@ test("a consumer that does not poll holds the thread at its bound, and nothing i
   assert.equal(ids.length, 200_000);
   assert.equal(new Set(ids).size, 200_000);
 });
+
+test("a transaction of wide rows is handed out in pieces by its size, not only by its row count", async () => {
+  await db.sql("CREATE TABLE src.wide (id INT PRIMARY KEY, body MEDIUMTEXT)");
+  const start = await masterPosition();
+  // 1,000 rows of 20 KB: 20 MB in one transaction, far below the 20k-row piece size.
+  await db.sql("INSERT INTO src.wide SELECT seq, REPEAT('w', 20000) FROM src.seq_1_to_1000");
+  const reader = new ThreadedBinlogReader({ source, serverId: 9106, startAt: start, tables: ["src.wide"] });
+  await reader.start();
+  const txs = await readChanges(reader, 1_000);
+  await reader.stop();
+  const pieces = txs.filter((t) => t.partial);
+  assert.ok(pieces.length >= 2, `${pieces.length} pieces`);
+  assert.equal(txs[txs.length - 1]!.partial, undefined, "the last piece carries the commit");
+  assert.ok(pieces.every((p) => p.position.pos === start.pos), "pieces keep the position before the transaction");
+});
