@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     log,
     checkpointIntervalMs: config.checkpointIntervalMs,
     snapshotChunkRows: config.snapshotChunkRows,
+    readerHeapMb: config.binlogReaderHeapMb,
     warehousePath: config.warehousePath,
     // DuckDB cannot be used again in this process once it invalidated the database: exit, and the
     // supervisor's restart reopens it (recovering to its last commit). The failed job waits for Retry.

@@ -10,6 +10,8 @@ import type { ReaderThreadData, ToReaderThread, FromReaderThread, ReaderStatus }
 
 /** Rows posted and not yet taken by the applier, at most; the reader pauses its connection beyond its own bound. */
 const IN_FLIGHT_ROWS = 20_000;
+/** Decoded rows the reader itself holds before pausing its connection (rows posted are held on the other side). */
+const HOLD_ROWS = 10_000;
 /** Transactions taken from the reader per message, in rows (at least one transaction). */
 const MESSAGE_ROWS = 10_000;
 const IDLE_WAIT_MS = 50;
@@ -23,6 +25,7 @@ const reader = new BinlogReader({
   source: data.source,
   serverId: data.serverId,
   startAt: data.startAt,
+  holdRows: HOLD_ROWS,
   includeTable: (database, table) => !tables || tables.has(`${database}.${table}`),
 });
 

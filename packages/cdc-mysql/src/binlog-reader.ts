@@ -15,6 +15,8 @@ export interface BinlogReaderOptions {
   serverId: number;
   startAt: BinlogPosition;
   includeTable: (database: string, table: string) => boolean;
+  /** Decoded rows held before the connection is paused (default PAUSE_ABOVE_ROWS). */
+  holdRows?: number;
 }
 
 /**
@@ -97,7 +99,10 @@ export class BinlogReader {
   /** Binlog bytes received. */
   bytesReceived = 0;
 
+  private readonly holdRows: number;
+
   constructor(private readonly options: BinlogReaderOptions) {
+    this.holdRows = options.holdRows ?? PAUSE_ABOVE_ROWS;
     this.file = options.startAt.file;
     this.pos = options.startAt.pos;
     this.committed = { file: this.file, pos: this.pos };
@@ -188,7 +193,7 @@ export class BinlogReader {
       rows += size;
     }
     this.readyRows -= rows;
-    if (this.paused && this.readyRows < PAUSE_ABOVE_ROWS / 2 && this.readyBytes < PAUSE_ABOVE_BYTES / 2) {
+    if (this.paused && this.readyRows < this.holdRows / 2 && this.readyBytes < PAUSE_ABOVE_BYTES / 2) {
       this.paused = false;
       this.zongji?.connection?.resume();
     }
@@ -341,7 +346,7 @@ export class BinlogReader {
   }
 
   private pauseIfFull(): void {
-    if (!this.paused && (this.readyRows > PAUSE_ABOVE_ROWS || this.readyBytes > PAUSE_ABOVE_BYTES)) {
+    if (!this.paused && (this.readyRows > this.holdRows || this.readyBytes > PAUSE_ABOVE_BYTES)) {
       this.paused = true;
       this.zongji?.connection?.pause();
     }

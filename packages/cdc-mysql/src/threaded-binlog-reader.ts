@@ -17,7 +17,16 @@ export interface ThreadedBinlogReaderOptions {
   startAt: BinlogPosition;
   /** `db.table` of the tables whose rows are wanted; undefined: every table. */
   tables?: Iterable<string>;
+  /** The thread's heap limit (old generation), MiB; default DEFAULT_HEAP_LIMIT_MB. */
+  heapLimitMb?: number;
 }
+
+/**
+ * Measured on a catch-up of 400k updates: unbounded, the thread's heap grew to 238 MiB and
+ * the worker's RSS to 923 MiB; bounded at 128 MiB, 113 and 780 MiB at the same speed. The
+ * default leaves room for rows of a few tens of MiB (max_allowed_packet is 16 MiB by default).
+ */
+export const DEFAULT_HEAP_LIMIT_MB = 192;
 
 /** What the thread is started with (its workerData). */
 export interface ReaderThreadData {
@@ -90,7 +99,9 @@ export class ThreadedBinlogReader {
       startAt: this.options.startAt,
       ...(this.options.tables ? { tables: [...this.options.tables] } : {}),
     };
-    const worker = new Worker(new URL("./run-thread.mjs", import.meta.url), { workerData: data });
+    const heapMb = this.options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB;
+    // A bounded heap makes the thread collect its garbage early instead of growing to hundreds of MiB.
+    const worker = new Worker(new URL("./run-thread.mjs", import.meta.url), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       let started = false;
@@ -103,7 +114,11 @@ export class ThreadedBinlogReader {
         if (!started && this.failure) reject(this.failure);
       });
       worker.on("error", (error) => {
-        this.fail(new SourceError("unknown", "reader_thread", `The binlog reader's thread failed: ${error.message}`, { cause: error }));
+        const outOfMemory = (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY";
+        const message = outOfMemory
+          ? `The binlog reader's thread ran out of its ${heapMb} MiB heap (a row too large for it?); raise TIDE_BINLOG_READER_HEAP_MB`
+          : `The binlog reader's thread failed: ${error.message}`;
+        this.fail(new SourceError("unknown", "reader_thread", message, { cause: error }));
         if (!started) reject(this.failure);
       });
       worker.on("exit", () => {

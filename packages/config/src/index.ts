@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   TIDE_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(1_000),
   /** Rows per key range of a chunked snapshot. */
   TIDE_SNAPSHOT_CHUNK_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  /** Heap limit of each job's binlog reader thread, MiB: bounds its memory; a row larger than about a fifth of it cannot be read. */
+  TIDE_BINLOG_READER_HEAP_MB: z.coerce.number().int().min(64).max(16_384).default(192),
   /** Set by Tide's process supervisor on a restart: how the previous process ended. */
   TIDE_SUPERVISOR_LAST_EXIT: z.string().optional(),
   /** Test-only: comma-separated crash points that make the worker exit (see runtime/crash-points.ts). */
@@ -44,6 +46,7 @@ export interface ServerConfig {
   testCrashPoints: string[];
   checkpointIntervalMs: number;
   snapshotChunkRows: number;
+  binlogReaderHeapMb: number;
   /** How the previous worker process ended, when a supervisor restarted this one. */
   supervisorLastExit: string | undefined;
 }
@@ -75,6 +78,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     workerName: e.TIDE_WORKER_NAME,
     checkpointIntervalMs: e.TIDE_CHECKPOINT_INTERVAL_MS,
     snapshotChunkRows: e.TIDE_SNAPSHOT_CHUNK_ROWS,
+    binlogReaderHeapMb: e.TIDE_BINLOG_READER_HEAP_MB,
     supervisorLastExit: e.TIDE_SUPERVISOR_LAST_EXIT,
     testCrashPoints: (e.TIDE_TEST_CRASH_POINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
   };

@@ -25,6 +25,8 @@ export interface JobRunnerDeps {
   checkpointIntervalMs?: number;
   /** Rows per snapshot key range (default 50,000). */
   snapshotChunkRows?: number;
+  /** The binlog reader thread's heap limit, MiB (default: ThreadedBinlogReader's). */
+  readerHeapMb?: number;
   /** The warehouse file, named in the message when its disk is full. */
   warehousePath?: string;
   /**
@@ -243,6 +245,7 @@ export class JobRunner {
       },
       snapshots: new Map(streamingTables.filter((t) => pending.has(keyOf(t))).map((t) => [keyOf(t), { schema: t.schema, plan: pending.get(keyOf(t))! }])),
       snapshotParallelism: job.spec.pipeline.parallelism,
+      ...(this.deps.readerHeapMb ? { readerHeapMb: this.deps.readerHeapMb } : {}),
       warehouse,
       onSnapshotRows: (rows) => {
         this.metrics.snapshotRowsCopied += rows;

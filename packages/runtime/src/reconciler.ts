@@ -19,6 +19,7 @@ export interface ReconcilerDeps {
   log: Logger;
   checkpointIntervalMs?: number;
   snapshotChunkRows?: number;
+  readerHeapMb?: number;
   /** The warehouse file (named when its disk is full). */
   warehousePath?: string;
   /** DuckDB invalidated the warehouse: the process must restart to reopen it (see JobRunnerDeps). */

@@ -97,6 +97,8 @@ export class ChangeStream {
       snapshots?: Map<string, { schema: TableSchema; plan: TableSnapshotPlan }>;
       /** Key ranges read at the same time (pipeline.parallelism), default 1. */
       snapshotParallelism?: number;
+      /** The binlog reader thread's heap limit, MiB (TIDE_BINLOG_READER_HEAP_MB). */
+      readerHeapMb?: number;
       warehouse?: Warehouse;
       /** After each loaded range; `tableDone` when the table's last range is in. */
       onChunkLoaded?: (key: string, rows: number, tableDone: boolean) => Promise<void>;
@@ -430,7 +432,13 @@ export class ChangeStream {
 
   /** Reads in a thread of its own; the tables are fixed per reader (a join starts another reader). */
   private async openReader(from: BinlogPosition): Promise<ThreadedBinlogReader> {
-    const reader = new ThreadedBinlogReader({ source: this.args.source, serverId: this.args.serverId, startAt: from, tables: this.routes.keys() });
+    const reader = new ThreadedBinlogReader({
+      source: this.args.source,
+      serverId: this.args.serverId,
+      startAt: from,
+      tables: this.routes.keys(),
+      ...(this.args.readerHeapMb ? { heapLimitMb: this.args.readerHeapMb } : {}),
+    });
     await reader.start();
     this.reader = reader;
     return reader;
