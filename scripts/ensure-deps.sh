@@ -21,8 +21,9 @@ if ((${#apt_packages[@]} > 0)); then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
 fi
 
-# npm packages: install when missing or when package-lock.json changed since.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# npm packages: install when missing or when package-lock.json or a patch of a package
+# (patches/, applied by patch-package at postinstall) changed since.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json || -n "$(find patches -newer node_modules/.package-lock.json 2>/dev/null)" ]]; then
   echo "tide: installing npm packages"
   npm ci --no-audit --no-fund
 fi
