@@ -4,7 +4,8 @@ export { checkSource, connectionProblem } from "./source-checks";
 export { discoverTables, readTableSchema } from "./discovery";
 export { ConsistentSnapshot, type KeyRange } from "./consistent-snapshot";
 export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
-export { ThreadedBinlogReader, type ThreadedBinlogReaderOptions } from "./threaded-binlog-reader";
+// The threaded binlog reader is its own entry, @tide/cdc-mysql/threaded-binlog-reader: the console imports
+// this one, and its bundler must not follow the reader thread's module into the web app.
 export { normaliserFor, rowNormaliser } from "./values";
 export { keySplitPoints, tableStats } from "./table-stats";
 export { currentPosition, findPositionAt } from "./positions";

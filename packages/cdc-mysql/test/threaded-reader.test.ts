@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { LocalMariadb } from "@tide/local-mariadb";
 import type { BinlogPosition, SourceTransaction } from "@tide/contracts";
-import { BinlogReader, SourceError, ThreadedBinlogReader, type SourceConnectionConfig } from "../src";
+import { BinlogReader, SourceError, type SourceConnectionConfig } from "../src";
+import { ThreadedBinlogReader } from "../src/threaded-binlog-reader";
 import { decodeTransaction, encodeTransaction } from "../src/change-encoding";
 
 let db: LocalMariadb;

@@ -11,7 +11,8 @@
 // for the tables already streaming; the joining table takes those after S.
 // Its copy runs beside the stream, and its load stays out of checkpoints until
 // the copy is complete, so the fold lands on the full snapshot.
-import { ConsistentSnapshot, ThreadedBinlogReader, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { ThreadedBinlogReader } from "@tide/cdc-mysql/threaded-binlog-reader";
 import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type SourceTransaction, type TableSchema } from "@tide/contracts";
 import type { DdlEvent } from "./schema-evolution";
 import type { Warehouse } from "@tide/warehouse";
