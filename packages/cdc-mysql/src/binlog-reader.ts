@@ -58,6 +58,18 @@ export function xaReplayFrom(spans: Map<string, XaSpan>, position: BinlogPositio
   return from;
 }
 
+/** Waits up to `ms`, or until the function handed to `setWake` is called (then unset). */
+export async function waitOrWake(ms: number, setWake: (wake: (() => void) | undefined) => void): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    setWake(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  setWake(undefined);
+}
+
 interface OpenTransaction {
   tables: Map<string, TableChanges>;
   rows: number;
@@ -172,14 +184,7 @@ export class BinlogReader {
   async poll(maxRows: number, waitMs: number): Promise<SourceTransaction[]> {
     if (this.failure) throw this.failure;
     if (this.ready.length === 0 && waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await waitOrWake(waitMs, (wake) => (this.wake = wake));
       if (this.failure) throw this.failure;
     }
     const out: SourceTransaction[] = [];

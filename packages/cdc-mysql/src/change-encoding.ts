@@ -65,14 +65,8 @@ export function encodeTransaction(tx: SourceTransaction): EncodedTransaction {
     }
     return { database: t.database, table: t.table, columns, ops, values, byteColumns };
   });
-  return {
-    ...(tx.partial ? { partial: true } : {}),
-    position: tx.position,
-    ...(tx.ddl ? { ddl: tx.ddl } : {}),
-    commitTimeMs: tx.commitTimeMs,
-    rows,
-    tables,
-  };
+  const { tables: _rows, ...header } = tx;
+  return { ...header, rows, tables };
 }
 
 export function decodeTransaction(encoded: EncodedTransaction): SourceTransaction {
@@ -104,11 +98,6 @@ export function decodeTransaction(encoded: EncodedTransaction): SourceTransactio
     }
     return { database: t.database, table: t.table, changes };
   });
-  return {
-    ...(encoded.partial ? { partial: true } : {}),
-    position: encoded.position,
-    ...(encoded.ddl ? { ddl: encoded.ddl } : {}),
-    commitTimeMs: encoded.commitTimeMs,
-    tables,
-  };
+  const { tables: _encoded, rows: _count, ...header } = encoded;
+  return { ...header, tables };
 }

@@ -5,7 +5,7 @@
 // on meanwhile, on the machine's other core.
 import { Worker } from "node:worker_threads";
 import type { BinlogPosition, SourceTransaction } from "@tide/contracts";
-import { xaReplayFrom, type XaSpan } from "./binlog-reader";
+import { waitOrWake, xaReplayFrom, type XaSpan } from "./binlog-reader";
 import { decodeTransaction, type EncodedTransaction } from "./change-encoding";
 import type { SourceConnectionConfig } from "./connection";
 import { SourceError, type SourceErrorKind } from "./source-error";
@@ -135,16 +135,7 @@ export class ThreadedBinlogReader {
    * (even one larger than maxRows), otherwise waits up to waitMs for one.
    */
   async poll(maxRows: number, waitMs: number): Promise<SourceTransaction[]> {
-    if (this.queue.length === 0 && waitMs > 0 && !this.failure) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+    if (this.queue.length === 0 && waitMs > 0 && !this.failure) await waitOrWake(waitMs, (wake) => (this.wake = wake));
     // What was read before a failure is handed out first: it is complete and committed.
     if (this.queue.length === 0 && this.failure) throw this.failure;
     const out: SourceTransaction[] = [];
