@@ -1,9 +1,15 @@
-// Snapshot and binlog apply through the real worker process, next to
-// `mariadb-dump --quick` of the same table in the same run (the physical
-// reference: the fastest a client can read the rows).
+// Snapshot and binlog apply through the real worker process, next to the
+// physical references measured in the same run: `mariadb-dump --quick` of the
+// same table (the fastest a client reads the rows) and `mariadb-binlog`
+// decoding the same stretch of binlog (the fastest a client decodes the
+// changes), plus Tide's binlog reader alone on that stretch (what the apply
+// could reach if writing to the warehouse cost nothing).
 import { execFile } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { promisify } from "node:util";
+import { currentPosition } from "@tide/cdc-mysql";
+import { ThreadedBinlogReader } from "@tide/cdc-mysql/threaded-binlog-reader";
+import type { BinlogPosition } from "@tide/contracts";
 import { seedItems, updateItems } from "../apps/worker/test/workload";
 import { sleep, sourceSpec, startStack, waitCaughtUp, waitForState } from "../apps/worker/test/stack";
 import type { BenchResult } from "./run";
@@ -49,7 +55,11 @@ export async function syncBenchmark(): Promise<BenchResult> {
     // Binlog apply: changes written while the worker is stopped, then caught up in one go.
     await stack.stopWorker();
     console.log(`writing ${CHANGES} row changes`);
+    const source = { host: "127.0.0.1", port: stack.source.port, user: "root", password: "" };
+    const changesFrom = await currentPosition(source);
     await updateItems(stack.source, CHANGES);
+    const binlogToolSeconds = await decodeWithMariadbBinlog(stack.source.port, changesFrom);
+    const readerSeconds = await readWithTideReader(source, changesFrom, CHANGES);
     await stack.startWorker();
     await waitForState(stack, jobId, "streaming", 60_000);
     const applyStarted = performance.now();
@@ -73,6 +83,10 @@ export async function syncBenchmark(): Promise<BenchResult> {
         { label: "snapshot / mariadb-dump", value: snapshotRate / dumpRate, unit: "ratio" },
         { label: "job created → streaming (worker start included)", value: endToEndSeconds, unit: "s" },
         { label: "binlog apply (updates, 10k-row transactions)", value: CHANGES / applySeconds, unit: "changes/s", note: `${CHANGES} changes in ${applySeconds.toFixed(1)} s` },
+        { label: "mariadb-binlog decoding the same changes to /dev/null", value: CHANGES / binlogToolSeconds, unit: "changes/s", note: `${binlogToolSeconds.toFixed(1)} s, the reference` },
+        { label: "Tide's binlog reader alone on the same changes", value: CHANGES / readerSeconds, unit: "changes/s", note: `${readerSeconds.toFixed(1)} s: received, decoded, handed to the applying thread, nothing written` },
+        { label: "binlog apply / mariadb-binlog", value: binlogToolSeconds / applySeconds, unit: "ratio" },
+        { label: "binlog apply / reader alone", value: readerSeconds / applySeconds, unit: "ratio" },
         {
           label: "share of snapshot time in DuckDB appends (commits not included)",
           value: (snapshotMetrics.tide_job_snapshot_write_seconds_total ?? 0) / (snapshotMetrics.tide_job_snapshot_seconds_total ?? 1),
@@ -91,6 +105,36 @@ export async function syncBenchmark(): Promise<BenchResult> {
   } finally {
     rss.stop();
     await stack.close();
+  }
+}
+
+/** Seconds `mariadb-binlog` takes to fetch the binlog from `from` to its end and decode every row event (to /dev/null). */
+async function decodeWithMariadbBinlog(port: number, from: BinlogPosition): Promise<number> {
+  const started = performance.now();
+  await run(
+    "sh",
+    ["-c", `mariadb-binlog --no-defaults --read-from-remote-server -h127.0.0.1 -P${port} -uroot --base64-output=decode-rows --verbose --to-last-log --start-position=${from.pos} "$0" > /dev/null`, from.file],
+    { maxBuffer: 1 << 20 },
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** Seconds Tide's (threaded) binlog reader takes from `from` until `changes` row changes are in hand. */
+async function readWithTideReader(source: { host: string; port: number; user: string; password: string }, from: BinlogPosition, changes: number): Promise<number> {
+  const reader = new ThreadedBinlogReader({ source, serverId: 9_999, startAt: from, tables: ["shop.items"] });
+  const started = performance.now();
+  await reader.start();
+  let seen = 0;
+  try {
+    for (;;) {
+      const transactions = await reader.poll(20_000, 1_000);
+      for (const tx of transactions) for (const t of tx.tables) seen += t.changes.length;
+      if (seen >= changes) break;
+      if (performance.now() - started > 30 * 60_000) throw new Error(`the reader saw ${seen} of ${changes} changes in 30 minutes`);
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    await reader.stop();
   }
 }
 

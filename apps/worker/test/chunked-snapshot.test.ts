@@ -125,3 +125,75 @@ test("a composite key splits on its leading integer column; ranges load in paral
 
   assert.deepEqual(digestRows(await warehouseRows(stack, "ods", "order_lines")), digestRows(await sourceRows(stack, "shop", "order_lines")));
 });
+
+/** Random transactions on shop.accounts (key: a utf8mb4_general_ci string), including key changes that move a row between ranges. */
+async function accountsWorkload(stack: Stack, stop: () => boolean): Promise<number> {
+  const conn = await mysql.createConnection({ host: "127.0.0.1", port: stack.source.port, user: "root", database: "shop", charset: "utf8mb4" });
+  const letters = ["a", "B", "é", "Ö", "z", "ß", "😀", " ", "-", "7"];
+  const word = () => Array.from({ length: 2 + Math.floor(Math.random() * 6) }, () => letters[Math.floor(Math.random() * letters.length)]).join("");
+  let transactions = 0;
+  try {
+    while (!stop()) {
+      await conn.beginTransaction();
+      for (let i = 0; i < 1 + Math.floor(Math.random() * 3); i++) {
+        const near = word();
+        const r = Math.random();
+        if (r < 0.35) {
+          await conn.query("INSERT IGNORE INTO accounts (code, balance, note) VALUES (?, ?, ?)", [word(), Math.floor(Math.random() * 1000), "new"]);
+        } else if (r < 0.7) {
+          await conn.query("UPDATE accounts SET balance = balance + 1, note = 'changed' WHERE code >= ? ORDER BY code LIMIT 2", [near]);
+        } else if (r < 0.85) {
+          // A key change, usually to another range (UPPER keeps it in place: equal under the collation).
+          const upper = Math.random() < 0.2;
+          await conn.query(`UPDATE IGNORE accounts SET code = ${upper ? "UPPER(code)" : "?"} WHERE code >= ? ORDER BY code LIMIT 1`, upper ? [near] : [word(), near]);
+        } else {
+          await conn.query("DELETE FROM accounts WHERE code >= ? ORDER BY code LIMIT 2", [near]);
+        }
+      }
+      if (Math.random() < 0.1) await conn.rollback();
+      else {
+        await conn.commit();
+        transactions += 1;
+      }
+    }
+  } finally {
+    await conn.end();
+  }
+  return transactions;
+}
+
+test("a character key (utf8mb4_general_ci) splits into ranges by the source's collation; killed -9 mid-table and resumed under writes, ends equal", async () => {
+  await stack.source.sql(`CREATE TABLE shop.accounts (code VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY, balance INT NOT NULL, note VARCHAR(20));
+    INSERT IGNORE INTO shop.accounts SELECT CONCAT(ELT(1 + seq % 7, 'a', 'B', 'é', 'Ö', 'ß', '😀', ' '), CONV(seq * 7919 % 1000003, 10, 36), ELT(1 + seq % 3, 'x', 'Y', ' z')), seq % 1000, NULL FROM shop.seq_1_to_200000;`);
+  let stopWriting = false;
+  const writing = accountsWorkload(stack, () => stopWriting);
+  const jobId = await stack.createJob(sourceSpec(stack, "accounts", "shop\\.accounts", { pipeline: { name: "accounts", parallelism: 2 } }));
+  await stack.startWorker(CHUNK_ENV);
+  let readBefore = 0;
+  let total = 0;
+  const deadline = Date.now() + 60_000;
+  while (readBefore === 0) {
+    assert.ok(Date.now() < deadline, "no checkpoint recorded snapshot progress");
+    const checkpoint = await stack.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });
+    const progress = (checkpoint?.details as { snapshots?: Record<string, { keyOrder?: { kind: string }; chunks: { readAt?: unknown }[] }> } | undefined)?.snapshots?.["shop.accounts"];
+    assert.equal(progress?.keyOrder?.kind ?? "collated", "collated");
+    readBefore = progress?.chunks.filter((c) => c.readAt).length ?? 0;
+    total = progress?.chunks.length ?? 0;
+    if (readBefore === 0) await sleep(20);
+  }
+  assert.ok(total >= 10, `split into ${total} ranges`);
+  assert.ok(readBefore < total, `${readBefore} of ${total} ranges read before the kill`);
+  await stack.killWorker();
+
+  await stack.startWorker(CHUNK_ENV);
+  await waitForState(stack, jobId, "streaming", 120_000);
+  await sleep(1_000);
+  stopWriting = true;
+  assert.ok((await writing) > 50, "the writer kept writing");
+  await waitCaughtUp(stack, jobId);
+  await stack.stopWorker();
+
+  const log = readFileSync(stack.workerLog, "utf8");
+  assert.equal(log.match(/chunked snapshot planned.*shop\.accounts/g)?.length, 1, "the restart continued the planned snapshot instead of starting over");
+  assert.deepEqual(digestRows(await warehouseRows(stack, "ods", "accounts")), digestRows(await sourceRows(stack, "shop", "accounts")));
+});

@@ -63,7 +63,8 @@ test("a keyless table with primary-keys: code is snapshotted, then updates fold 
   // Writes run through the snapshot (its key ranges are planned on the picked column) and after it.
   const stop = { done: false };
   const writer = writeUntil(stop);
-  await stack.startWorker();
+  // Checkpoints several times a second, so some fall between the ranges' reads.
+  await stack.startWorker({ TIDE_CHECKPOINT_INTERVAL_MS: "200" });
   await waitForState(stack, jobId, "streaming", 60_000);
   await sleep(1_500);
   stop.done = true;

@@ -12,11 +12,14 @@ import { openConnection, quoteIdent, type SourceConnectionConfig } from "./conne
 import { toSourceError } from "./source-error";
 import { rowNormaliser } from "./values";
 
-/** A range of an integer key column, [from, to); a missing bound is open. */
+/** A range of a key column, [from, to), in the source's ordering of the column; a missing bound is open. */
 export interface KeyRange {
   column: string;
-  from?: bigint;
-  to?: bigint;
+  /** Row values (see table-schema.ts): bigint or decimal strings, strings, bytes. */
+  from?: unknown;
+  to?: unknown;
+  /** The type bounds are cast to before the comparison, e.g. DECIMAL(65,30) (see KeyOrder.cast). */
+  cast?: string;
 }
 
 /**
@@ -73,20 +76,22 @@ export class ConsistentSnapshot<P extends BinlogPosition | undefined = BinlogPos
     schema: TableSchema,
     batchRows: number,
     onBatch: (rows: Row[]) => Promise<void>,
-    /** Only rows whose integer key column lies in [from, to); a missing bound is open. */
+    /** Only rows whose key column lies in [from, to); a missing bound is open. */
     range?: KeyRange,
   ): Promise<number> {
     const normalise = rowNormaliser(schema.columns);
     let sql = selectAll(schema);
-    const values: string[] = [];
+    const values: unknown[] = [];
     const conditions: string[] = [];
+    if (range?.cast !== undefined && !/^[a-z0-9_(), ]+$/i.test(range.cast)) throw new Error(`Not a type to cast a key bound to: ${range.cast}`);
+    const bound = range?.cast ? `CAST(? AS ${range.cast})` : "?";
     if (range?.from !== undefined) {
-      conditions.push(`${quoteIdent(range.column)} >= ?`);
-      values.push(range.from.toString());
+      conditions.push(`${quoteIdent(range.column)} >= ${bound}`);
+      values.push(bindable(range.from));
     }
     if (range?.to !== undefined) {
-      conditions.push(`${quoteIdent(range.column)} < ?`);
-      values.push(range.to.toString());
+      conditions.push(`${quoteIdent(range.column)} < ${bound}`);
+      values.push(bindable(range.to));
     }
     if (conditions.length > 0) sql += ` WHERE ${conditions.join(" AND ")}`;
     // Rows arrive as the driver's events rather than through an async iterator: a promise per row

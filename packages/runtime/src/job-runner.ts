@@ -9,7 +9,7 @@ import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
 import { classifyFault, RetryBudget } from "./fault-classifier";
 import { CheckpointCoordinator } from "./checkpoint-coordinator";
-import { planDone, planHorizon, planTable, type TableSnapshotPlan } from "./chunked-snapshot";
+import { adoptLoadedRanges, planDone, planHorizon, planTable, type TableSnapshotPlan } from "./chunked-snapshot";
 import { JobMetrics } from "./job-metrics";
 import type { JobStore, LoadedJob } from "./job-store";
 import type { Logger } from "./logger";
@@ -205,8 +205,14 @@ export class JobRunner {
         return !planDone(plan) || (horizon !== undefined && comparePositions(horizon, resumeAt) > 0);
       }),
     );
-    // A plan that is not the one just made comes from a checkpoint: its unread ranges may hold rows.
-    if (!freshPlan) for (const plan of pending.values()) plan.resumed = true;
+    // A plan that is not the one just made comes from a checkpoint: ranges loaded after it are known to the warehouse.
+    const unread = new Set([...pending].filter(([, plan]) => !planDone(plan)).map(([key]) => key));
+    if (!freshPlan) {
+      const adopted = await adoptLoadedRanges(warehouse, pending.values());
+      if (adopted > 0) this.log.info("key ranges loaded after the last checkpoint are kept", { ranges: adopted });
+    }
+    const finishedPlans = Object.values(checkpoint.snapshots ?? {}).filter((plan) => plan.id && ![...pending.values()].includes(plan));
+    await warehouse.forgetLoadedRanges(finishedPlans.map((plan) => plan.id!));
     const coordinator = new CheckpointCoordinator(
       job.id,
       sink,
@@ -233,10 +239,12 @@ export class JobRunner {
         this.metrics.snapshotProgress = () => stream.snapshotCounts();
         // The tables first, so a job shown streaming never has a table still shown failed.
         for (const t of streamingTables) {
-          const phase = pending.has(keyOf(t)) ? "snapshotting" : "streaming";
+          const plan = pending.get(keyOf(t));
+          const phase = plan && !planDone(plan) ? "snapshotting" : "streaming";
           this.metrics.tablePhases.set(keyOf(t), phase);
           // Both are written: a table resumed mid-snapshot after a failure was left pending.
-          await store.setTablePhase(job.id, t.schema, phase);
+          // A plan whose last ranges were loaded after its checkpoint is done without another load.
+          await store.setTablePhase(job.id, t.schema, phase, unread.has(keyOf(t)) && phase === "streaming" ? { finishedAt: new Date() } : undefined);
         }
         const snapshotting = stream.snapshotting();
         this.metrics.state = snapshotting ? "snapshotting" : "streaming";

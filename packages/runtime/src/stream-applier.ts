@@ -11,12 +11,12 @@
 // for the tables already streaming; the joining table takes those after S.
 // Its copy runs beside the stream, and its load stays out of checkpoints until
 // the copy is complete, so the fold lands on the full snapshot.
-import { ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { CollationWeigher, ConsistentSnapshot, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import { ThreadedBinlogReader } from "@tide/cdc-mysql/threaded-binlog-reader";
 import { comparePositions, formatPosition, type BinlogPosition, type RowChange, type SinkTableSpec, type SourceTransaction, type TableSchema } from "@tide/contracts";
 import type { DdlEvent } from "./schema-evolution";
 import type { Warehouse } from "@tide/warehouse";
-import { filterByPlan, loadChunk, planDone, planHorizon, type SnapshotChunk, type TableSnapshotPlan } from "./chunked-snapshot";
+import { filterByPlan, loadChunk, needsWeights, planDone, planHorizon, type KeyWeights, type SnapshotChunk, type TableSnapshotPlan } from "./chunked-snapshot";
 import { crashPoint } from "./crash-points";
 import type { CheckpointCoordinator } from "./checkpoint-coordinator";
 import type { JobMetrics } from "./job-metrics";
@@ -50,6 +50,11 @@ interface TableRoute {
   after?: BinlogPosition;
   /** Pieces of a huge transaction whose commit position is not known yet. */
   pieces: RowChange[];
+  /** Character keys split into ranges: the collation weights of the keys in hand, and where they come from. */
+  weights?: KeyWeights;
+  weigher?: CollationWeigher;
+  /** Every range is read and the table was reported done. */
+  snapshotDone?: boolean;
 }
 
 export class ChangeStream {
@@ -73,6 +78,8 @@ export class ChangeStream {
   private readonly loads = new Set<ChunkLoad>();
   /** While set (a DDL being applied, the stream stopping), no new range load starts. */
   private loadsHeld = false;
+  /** The stream is waiting for range loads (see startLoads). */
+  private settling = false;
   /** A range was loaded since the last checkpoint: the next one records it even if the binlog stood still. */
   private rangesLoadedSinceCheckpoint = false;
 
@@ -218,7 +225,10 @@ export class ChangeStream {
           metrics.snapshotChunksDone += 1;
           this.rangesLoadedSinceCheckpoint = true;
           crashPoint("during-snapshot");
-          await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, planDone(route.plan!));
+          // Two loads can finish together: only the first to see the plan done reports the table done.
+          const tableDone = planDone(route.plan!) && !route.snapshotDone;
+          if (tableDone) route.snapshotDone = true;
+          await this.args.onChunkLoaded?.(key, chunk.rows ?? 0, tableDone);
         })
         .catch((error: unknown) => {
           openFailed(error);
@@ -226,7 +236,10 @@ export class ChangeStream {
         })
         .finally(() => {
           this.loads.delete(load);
-          this.startLoads();
+          // While the stream waits for loads to land, it starts the next ones itself, after its
+          // batch and its checkpoint: loads chained here would keep it waiting, and checkpoints
+          // (the snapshot's progress) would wait for the whole table.
+          if (!this.settling) this.startLoads();
         });
       this.loads.add(load);
     }
@@ -249,14 +262,19 @@ export class ChangeStream {
    * it is in the snapshot already, and skipped while the range is unread).
    */
   private async settleLoadsBefore(position: BinlogPosition): Promise<void> {
-    for (const load of [...this.loads]) {
-      let at: BinlogPosition;
-      try {
-        at = await load.opened;
-      } catch {
-        continue; // failed: reported through this.failure
+    this.settling = true;
+    try {
+      for (const load of [...this.loads]) {
+        let at: BinlogPosition;
+        try {
+          at = await load.opened;
+        } catch {
+          continue; // failed: reported through this.failure
+        }
+        if (comparePositions(position, at) > 0) await load.done;
       }
-      if (comparePositions(position, at) > 0) await load.done;
+    } finally {
+      this.settling = false;
     }
     if (this.failure) throw this.failure;
   }
@@ -304,6 +322,8 @@ export class ChangeStream {
       metrics.state = "streaming";
       metrics.position = checkpointed;
       await this.args.onStreaming();
+      // Range loads start beside the first poll rather than after it (and its first checkpoint).
+      if (this.snapshotting()) this.startLoads();
       while (!signal.aborted) {
         if (this.failure) throw this.failure;
         // While key ranges remain to be read, do not idle long waiting for the binlog: a finished
@@ -349,6 +369,7 @@ export class ChangeStream {
             for (const t of tx.tables) {
               const route = this.routes.get(`${t.database}.${t.table}`);
               if (!route) continue;
+              if (route.plan && needsWeights(route.plan)) await this.weighKeys(route, t.changes);
               const changes = this.take(route, tx.partial === true, tx.position, t.changes);
               if (changes.length === 0) continue;
               const key = `${route.target.schema}.${route.target.table}`;
@@ -382,6 +403,7 @@ export class ChangeStream {
     } finally {
       this.loadsHeld = true;
       await this.settleAllLoads();
+      for (const route of this.routes.values()) await route.weigher?.close();
       await reader.stop().catch((error: unknown) => log.warn("binlog reader did not stop cleanly", { error }));
     }
   }
@@ -396,7 +418,7 @@ export class ChangeStream {
         const whole = route.pieces.length > 0 ? [...route.pieces, ...changes] : changes;
         route.pieces = [];
         route.after = undefined;
-        route.plan = undefined;
+        this.dropPlan(route);
         return whole;
       }
       // Otherwise its commit position, known only at its last piece, decides (held till then).
@@ -411,13 +433,43 @@ export class ChangeStream {
       route.after = undefined;
     }
     if (route.plan) {
-      const kept = filterByPlan(route.plan, whole, position);
+      const kept = filterByPlan(route.plan, whole, position, route.weights);
+      route.weights?.clear();
       const horizon = planHorizon(route.plan);
       // Past the newest read of a finished snapshot, every change counts.
-      if (planDone(route.plan) && horizon && comparePositions(position, horizon) > 0) route.plan = undefined;
+      if (planDone(route.plan) && horizon && comparePositions(position, horizon) > 0) this.dropPlan(route);
       return kept;
     }
     return whole;
+  }
+
+  /** The table's snapshot is behind it: every change counts from here on. */
+  private dropPlan(route: TableRoute): void {
+    route.plan = undefined;
+    route.weights = undefined;
+    void route.weigher?.close();
+    route.weigher = undefined;
+  }
+
+  /**
+   * Fetches the collation weights of the keys of these changes from the source (one query per
+   * few hundred keys): which key range a character key falls in is the source's collation's call.
+   */
+  private async weighKeys(route: TableRoute, changes: RowChange[]): Promise<void> {
+    const column = route.plan!.keyColumn!;
+    const weights = (route.weights ??= new Map());
+    const wanted = new Set<string>();
+    for (const change of changes) {
+      for (const row of change.op === "insert" ? [change.after] : change.op === "delete" ? [change.before] : [change.before, change.after]) {
+        const key = String(row[column]);
+        if (!weights.has(key)) wanted.add(key);
+      }
+    }
+    if (wanted.size === 0) return;
+    route.weigher ??= await CollationWeigher.open(this.args.source, route.plan!.keyOrder!);
+    const keys = [...wanted];
+    const found = await route.weigher.weigh(keys);
+    for (let i = 0; i < keys.length; i++) weights.set(keys[i]!, found[i]!);
   }
 
   /** Whether every transaction committed after `position` counts for the table. */

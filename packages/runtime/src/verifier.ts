@@ -70,7 +70,7 @@ export async function verifyTable(prisma: PrismaClient, warehouse: Warehouse, ta
       total: (chunks) => update({ chunksTotal: chunks }),
       done: () => update({ chunksDone: ++done }),
     };
-    const plan = target.keyColumns.length > 0 ? await planTable(target.source, schema, target.keyColumns, RANGE_ROWS) : undefined;
+    const plan = target.keyColumns.length > 0 ? await planTable(target.source, schema, target.keyColumns, RANGE_ROWS, { integerOnly: true }) : undefined;
     let differences: KeyRangeDifference[];
     if (plan?.keyColumn) {
       differences = await verifyIntegerRanges(target, schema, warehouse, spec, plan.keyColumn, plan.chunks, progress);

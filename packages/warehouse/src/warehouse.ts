@@ -55,6 +55,9 @@ export class Warehouse {
     await writer.run("CREATE SCHEMA IF NOT EXISTS _tide");
     await writer.run("CREATE TABLE IF NOT EXISTS _tide.job_offsets (job_id VARCHAR PRIMARY KEY, offset_json VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)");
     await writer.run("CREATE TABLE IF NOT EXISTS _tide.tables (schema_name VARCHAR, table_name VARCHAR, spec_json VARCHAR NOT NULL, PRIMARY KEY (schema_name, table_name))");
+    await writer.run(
+      "CREATE TABLE IF NOT EXISTS _tide.snapshot_ranges (plan_id VARCHAR NOT NULL, range_index INTEGER NOT NULL, read_at_json VARCHAR NOT NULL, rows_loaded BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL)",
+    );
     await createLoadTables(writer);
     return new Warehouse(instance, writer);
   }
@@ -245,36 +248,31 @@ export class Warehouse {
   }
 
   /**
-   * Replaces the rows of one key range (or the whole table) with what `fill`
-   * appends, in one transaction: loading a snapshot chunk twice (after a crash)
-   * leaves it loaded once. A `concurrent` load runs on a connection of its own,
-   * beside other loads and the writer's commits (DuckDB's optimistic concurrency:
-   * they touch different keys), instead of queueing for the writer.
+   * Loads one range of a table's snapshot with what `fill` appends, in one transaction
+   * that also records the load (`record`, see loadedRanges): after a crash a range is
+   * either wholly in, and known to be, or not in at all. A `concurrent` load runs on a
+   * connection of its own, beside other loads and the writer's commits (DuckDB's
+   * optimistic concurrency: they touch different keys), instead of queueing for the writer.
    */
-  async replaceRange(args: {
+  async loadRange(args: {
     target: SinkTableSpec;
-    range?: { column: string; from?: bigint; to?: bigint };
-    /** Delete what the range holds first (default true); false when it is known to be empty. */
-    clear?: boolean;
     concurrent?: boolean;
+    record?: { planId: string; index: number; readAt: unknown };
     fill: (append: (rows: Row[]) => Promise<void>) => Promise<void>;
   }): Promise<number> {
-    const { target, range } = args;
+    const { target, record } = args;
     const load = async (conn: DuckDBConnection) => {
       await conn.run("BEGIN TRANSACTION");
       try {
-        const conditions: string[] = [];
-        if (range?.from !== undefined) conditions.push(`${quoteIdent(range.column)} >= ${range.from}`);
-        if (range?.to !== undefined) conditions.push(`${quoteIdent(range.column)} < ${range.to}`);
-        if (args.clear !== false) {
-          await conn.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
-        }
         let appended = 0;
         await args.fill(async (rows) => {
           if (rows.length === 0) return;
           await this.append(target, rows, conn);
           appended += rows.length;
         });
+        if (record) {
+          await conn.run("INSERT INTO _tide.snapshot_ranges VALUES ($1, $2, $3, $4, now()::TIMESTAMP)", [record.planId, record.index, JSON.stringify(record.readAt), appended]);
+        }
         await conn.run("COMMIT");
         return appended;
       } catch (error) {
@@ -289,6 +287,18 @@ export class Warehouse {
     } finally {
       conn.closeSync();
     }
+  }
+
+  /** The ranges of a snapshot plan loaded so far, by their index in the plan: where each was read, and its rows. */
+  async loadedRanges(planId: string): Promise<Map<number, { readAt: unknown; rows: number }>> {
+    const rows = await this.writerRead("SELECT range_index, read_at_json, rows_loaded FROM _tide.snapshot_ranges WHERE plan_id = $1", [planId]);
+    return new Map(rows.map(([index, readAt, loaded]) => [Number(index), { readAt: JSON.parse(String(readAt)) as unknown, rows: Number(loaded) }]));
+  }
+
+  /** Drops the records of plans no longer in force (their checkpoint holds every range). */
+  async forgetLoadedRanges(planIds: string[]): Promise<void> {
+    if (planIds.length === 0) return;
+    await this.exclusive(() => this.writer.run(`DELETE FROM _tide.snapshot_ranges WHERE plan_id IN (${planIds.map((_, i) => `$${i + 1}`).join(", ")})`, planIds));
   }
 
   /**
