@@ -1,13 +1,15 @@
 // Snapshot and binlog apply through the real worker process, next to the
 // physical references measured in the same run: `mariadb-dump --quick` of the
-// same table (the fastest a client reads the rows) and `mariadb-binlog`
+// same table (the fastest a client reads the rows), Tide's own source read of
+// the table with nothing written (what the snapshot could reach if the
+// warehouse cost nothing), `mariadb-binlog`
 // decoding the same stretch of binlog (the fastest a client decodes the
 // changes), plus Tide's binlog reader alone on that stretch (what the apply
 // could reach if writing to the warehouse cost nothing).
 import { execFile } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { promisify } from "node:util";
-import { currentPosition } from "@tide/cdc-mysql";
+import { ConsistentSnapshot, currentPosition, readTableSchema } from "@tide/cdc-mysql";
 import { ThreadedBinlogReader } from "@tide/cdc-mysql/threaded-binlog-reader";
 import type { BinlogPosition } from "@tide/contracts";
 import { seedItems, updateItems } from "../apps/worker/test/workload";
@@ -31,6 +33,8 @@ export async function syncBenchmark(): Promise<BenchResult> {
     const dumpStarted = performance.now();
     await run("mariadb-dump", ["--no-defaults", "-h127.0.0.1", `-P${stack.source.port}`, "-uroot", "--quick", "--single-transaction", "shop", "items", "--result-file=/dev/null"], { maxBuffer: 1 << 20 });
     const dumpSeconds = (performance.now() - dumpStarted) / 1000;
+    const source = { host: "127.0.0.1", port: stack.source.port, user: "root", password: "" };
+    const readAloneSeconds = await readWithTideSnapshot(source);
 
     // Baseline: the same snapshot reading one key range at a time, into a table of its own.
     const serialJob = await stack.createJob(
@@ -55,7 +59,6 @@ export async function syncBenchmark(): Promise<BenchResult> {
     // Binlog apply: changes written while the worker is stopped, then caught up in one go.
     await stack.stopWorker();
     console.log(`writing ${CHANGES} row changes`);
-    const source = { host: "127.0.0.1", port: stack.source.port, user: "root", password: "" };
     const changesFrom = await currentPosition(source);
     await updateItems(stack.source, CHANGES);
     const binlogToolSeconds = await decodeWithMariadbBinlog(stack.source.port, changesFrom);
@@ -77,10 +80,12 @@ export async function syncBenchmark(): Promise<BenchResult> {
       figures: [
         { label: "rows in the table (8 columns)", value: ROWS, unit: "rows" },
         { label: "mariadb-dump --quick to /dev/null", value: dumpRate, unit: "rows/s", note: `${dumpSeconds.toFixed(1)} s, the reference` },
+        { label: "Tide's source read alone (one range, nothing written)", value: ROWS / readAloneSeconds, unit: "rows/s", note: `${readAloneSeconds.toFixed(1)} s: rows received, parsed and normalised on one thread` },
         { label: "snapshot into the warehouse, one range at a time", value: ROWS / serialSeconds, unit: "rows/s", note: `${serialSeconds.toFixed(1)} s, parallelism 1` },
         { label: "snapshot into the warehouse", value: snapshotRate, unit: "rows/s", note: `${snapshotSeconds.toFixed(1)} s, parallelism ${PARALLELISM}` },
         { label: "parallel / one range at a time", value: serialSeconds / snapshotSeconds, unit: "ratio" },
         { label: "snapshot / mariadb-dump", value: snapshotRate / dumpRate, unit: "ratio" },
+        { label: "snapshot / source read alone", value: readAloneSeconds / snapshotSeconds, unit: "ratio" },
         { label: "job created → streaming (worker start included)", value: endToEndSeconds, unit: "s" },
         { label: "binlog apply (updates, 10k-row transactions)", value: CHANGES / applySeconds, unit: "changes/s", note: `${CHANGES} changes in ${applySeconds.toFixed(1)} s` },
         { label: "mariadb-binlog decoding the same changes to /dev/null", value: CHANGES / binlogToolSeconds, unit: "changes/s", note: `${binlogToolSeconds.toFixed(1)} s, the reference` },
@@ -106,6 +111,19 @@ export async function syncBenchmark(): Promise<BenchResult> {
     rss.stop();
     await stack.close();
   }
+}
+
+/** Seconds Tide's snapshot read takes over the whole table (mysql2 rows, normalised, in batches) when the batches go nowhere. */
+async function readWithTideSnapshot(source: { host: string; port: number; user: string; password: string }): Promise<number> {
+  const schema = await readTableSchema(source, "shop", "items");
+  const started = performance.now();
+  const snapshot = await ConsistentSnapshot.open(source, { position: false });
+  try {
+    await snapshot.readTable(schema, 10_000, async () => undefined);
+  } finally {
+    await snapshot.close();
+  }
+  return (performance.now() - started) / 1000;
 }
 
 /** Seconds `mariadb-binlog` takes to fetch the binlog from `from` to its end and decode every row event (to /dev/null). */

@@ -8,6 +8,6 @@ export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 // this one, and its bundler must not follow the reader thread's module into the web app.
 export { normaliserFor, rowNormaliser } from "./values";
 export { keySplitPoints, tableStats } from "./table-stats";
-export { CollationWeigher, compareWeights, keySplitValues, readKeyOrder, type KeyOrder, type KeyOrderKind } from "./key-order";
+export { CollationWeigher, compareWeights, keyOrderKind, keySplitValues, readKeyOrder, type KeyOrder, type KeyOrderKind } from "./key-order";
 export { currentPosition, findPositionAt } from "./positions";
 export { parseDdl, type SchemaChange, type SchemaChangeKind, type ColumnDefinition } from "./ddl-parser";

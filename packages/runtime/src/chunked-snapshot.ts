@@ -9,7 +9,7 @@
 // checkpoint, and each range's load records itself in the warehouse in the same
 // transaction, so a restart continues mid-table and never loads a range twice.
 import { randomUUID } from "node:crypto";
-import { CollationWeigher, compareWeights, ConsistentSnapshot, keySplitPoints, keySplitValues, normaliserFor, readKeyOrder, tableStats, type KeyOrder, type KeyRange, type SourceConnectionConfig } from "@tide/cdc-mysql";
+import { CollationWeigher, compareWeights, ConsistentSnapshot, keyOrderKind, keySplitPoints, keySplitValues, normaliserFor, readKeyOrder, tableStats, type KeyOrder, type KeyRange, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import { comparePositions, type BinlogPosition, type Row, type RowChange, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { sleep } from "./backoff";
@@ -44,7 +44,7 @@ const BATCH_ROWS = 10_000;
 /**
  * Splits a table into ranges of about `chunkRows` rows by its key's leading column,
  * when that is NOT NULL and of a type whose order can be reproduced exactly (integers,
- * decimals, dates and times of day, binary and character strings of one-level
+ * decimals, dates and date-times, binary and character strings of one-level
  * collations). A composite key such as (tenant_id, id) splits on tenant_id; rows sharing
  * a leading value stay in one range. Other keys are read as one range (streamed). Integer
  * plans have open ranges below and above; the last range of every plan is open above,
@@ -60,8 +60,9 @@ export async function planTable(
   const id = randomUUID();
   const leading = schema.columns.find((c) => c.name === keyColumns[0]);
   if (!leading || leading.nullable) return { id, chunks: [{}] };
-  const order = options.integerOnly && !/^(tiny|small|medium|big)?int\b/i.test(leading.mysqlType) ? undefined : await readKeyOrder(source, schema.database, schema.table, leading.name, leading.mysqlType);
-  if (!order || (options.integerOnly && order.kind !== "integer")) return { id, chunks: [{}] };
+  if (options.integerOnly && keyOrderKind(leading.mysqlType) !== "integer") return { id, chunks: [{}] };
+  const order = await readKeyOrder(source, schema.database, schema.table, leading.name, leading.mysqlType);
+  if (!order) return { id, chunks: [{}] };
   const keyColumn = leading.name;
   if (order.kind === "integer") return { id, keyColumn, keyOrder: order, chunks: await integerChunks(source, schema, keyColumn, chunkRows) };
 
@@ -301,7 +302,9 @@ export async function loadChunk(args: {
     const rows = await args.warehouse.loadRange({
       target: args.target,
       concurrent: args.concurrent === true,
-      ...(args.plan.id ? { record: { planId: args.plan.id, index, readAt: snapshot.position } } : {}),
+      // A plan without an id was checkpointed by a Tide that did not record loads (integer keys
+      // only): the range may hold rows loaded after that checkpoint, so it is cleared first.
+      ...(args.plan.id ? { record: { planId: args.plan.id, index, readAt: snapshot.position } } : { clear: range }),
       fill: async (append) => {
         await snapshot.readTable(args.schema, BATCH_ROWS, async (batch) => {
           const bytes = snapshot.bytesRead;
