@@ -3,7 +3,7 @@
 // yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff
 // (faults not known to pass, a bounded number of times); anything else stops the job in the failed
 // state with a message for the user.
-import { currentPosition, discoverTables, findPositionAt } from "@tide/cdc-mysql";
+import { currentPosition, discoverTables, findPositionAt, readTableSchema } from "@tide/cdc-mysql";
 import { comparePositions, resolveTables, type BinlogPosition, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
@@ -211,6 +211,14 @@ export class JobRunner {
       const adopted = await adoptLoadedRanges(warehouse, pending.values());
       if (adopted > 0) this.log.info("key ranges loaded after the last checkpoint are kept", { ranges: adopted });
     }
+    // A plan with no range read has had every change of its table skipped: its table holds nothing
+    // (a snapshot that started over after a schema change may have left rows of its earlier reads).
+    if (!freshPlan) {
+      for (const t of streamingTables) {
+        const plan = pending.get(keyOf(t));
+        if (plan && plan.chunks.every((c) => c.readAt === undefined)) await warehouse.emptyTable(t.target);
+      }
+    }
     const finishedPlans = Object.values(checkpoint.snapshots ?? {}).filter((plan) => plan.id && ![...pending.values()].includes(plan));
     await warehouse.forgetLoadedRanges(finishedPlans.map((plan) => plan.id!));
     const coordinator = new CheckpointCoordinator(
@@ -252,6 +260,22 @@ export class JobRunner {
         for (const t of joiningTables) this.join(stream, t);
       },
       snapshots: new Map(streamingTables.filter((t) => pending.has(keyOf(t))).map((t) => [keyOf(t), { schema: t.schema, plan: pending.get(keyOf(t))! }])),
+      snapshotTable: async (key, keyColumns) => {
+        const table = [...tables, ...this.joinable.values()].find((t) => keyOf(t) === key);
+        if (!table) throw new Error(`${key} is not a table of this job`);
+        const schema = await readTableSchema(job.source, table.schema.database, table.schema.table);
+        if (!keyColumns) return { schema };
+        const chunkRows = job.spec.source["scan.incremental.snapshot.chunk.size"] ?? this.deps.snapshotChunkRows;
+        return { schema, plan: await planTable(job.source, schema, keyColumns, chunkRows) };
+      },
+      onSnapshotRestart: async (key) => {
+        const table = tables.find((t) => keyOf(t) === key);
+        if (!table) return;
+        this.metrics.tablePhases.set(key, "snapshotting");
+        await store.setTablePhase(job.id, table.schema, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
+        this.metrics.state = "snapshotting";
+        await store.setState(job.id, "snapshotting", null);
+      },
       snapshotParallelism: job.spec.pipeline.parallelism,
       ...(this.deps.readerHeapMb ? { readerHeapMb: this.deps.readerHeapMb } : {}),
       warehouse,

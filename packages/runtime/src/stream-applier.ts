@@ -101,6 +101,9 @@ export class ChangeStream {
       tickEveryMs?: number;
       /** Copies joining tables from the snapshot taken for them; the stream closes the snapshot after. */
       copyJoined: (snapshot: ConsistentSnapshot, tables: JoinRequest[]) => Promise<void>;
+      /** The source table's columns as they now are, and with `keyColumns` a new snapshot plan split on them (see followDdlInSnapshots). */
+      snapshotTable?: (key: string, keyColumns?: string[]) => Promise<{ schema: TableSchema; plan?: TableSnapshotPlan }>;
+      onSnapshotRestart?: (key: string) => Promise<void>;
       /** Tables whose chunked snapshot is in progress (by `db.table`); their ranges load beside the stream. */
       snapshots?: Map<string, { schema: TableSchema; plan: TableSnapshotPlan }>;
       /** Key ranges read at the same time (pipeline.parallelism), default 1. */
@@ -357,12 +360,22 @@ export class ChangeStream {
               if (coordinator.pending > 0 || formatPosition(this.position) !== checkpointed) await checkpoint();
               const targets = new Map([...this.routes].map(([key, route]) => [key, route.target]));
               await this.args.onDdl?.({ statement: tx.ddl.statement, database: tx.ddl.database, position: tx.position, commitTimeMs: tx.commitTimeMs }, targets);
+              const reshaped: string[] = [];
               for (const [key, target] of targets) {
                 const route = this.routes.get(key);
-                if (route) route.target = target;
+                if (!route) continue;
+                if (route.target !== target) reshaped.push(key);
+                route.target = target;
               }
               this.position = tx.position;
               await checkpoint();
+              const restarted = await this.followDdlInSnapshots(tx.position, reshaped);
+              if (restarted.length > 0) {
+                // The new plans are checkpointed before their tables are emptied: a restart in between
+                // finds plans with nothing read, and empties their tables itself (see JobRunner).
+                await checkpoint();
+                for (const key of restarted) await this.args.warehouse!.emptyTable(this.routes.get(key)!.target);
+              }
               this.loadsHeld = false;
               continue;
             }
@@ -406,6 +419,35 @@ export class ChangeStream {
       for (const route of this.routes.values()) await route.weigher?.close();
       await reader.stop().catch((error: unknown) => log.warn("binlog reader did not stop cleanly", { error }));
     }
+  }
+
+  /**
+   * After a DDL statement at `position`, while snapshots are in progress: ranges still to be read
+   * select the source's columns as they now are, and a table whose warehouse shape changed after
+   * some of its ranges were read from past the statement starts its snapshot over. Those reads
+   * saw the new shape through the old column list, and the changes between the statement and
+   * the read (to a new column, say) are skipped as part of the read. Returns the restarted tables.
+   */
+  private async followDdlInSnapshots(position: BinlogPosition, reshaped: string[]): Promise<string[]> {
+    const restarted: string[] = [];
+    for (const [key, route] of this.routes) {
+      if (!route.plan || !route.schema || !this.args.snapshotTable) continue;
+      const readPast = route.plan.chunks.some((c) => c.readAt !== undefined && comparePositions(c.readAt, position) > 0);
+      if (reshaped.includes(key) && readPast) {
+        const fresh = await this.args.snapshotTable(key, route.target.keyColumns);
+        if (!fresh.plan) throw new Error(`No new snapshot plan for ${key}`);
+        this.dropPlan(route);
+        route.plan = fresh.plan;
+        route.schema = fresh.schema;
+        route.snapshotDone = false;
+        restarted.push(key);
+        await this.args.onSnapshotRestart?.(key);
+        this.args.log.info("table snapshot starts over: its shape changed after part of it was read", { table: key, chunks: fresh.plan?.chunks.length });
+      } else if (!planDone(route.plan)) {
+        route.schema = (await this.args.snapshotTable(key)).schema;
+      }
+    }
+    return restarted;
   }
 
   /** The changes of a transaction that count for a table: those committed after its start. */

@@ -239,6 +239,11 @@ export class Warehouse {
     });
   }
 
+  /** Deletes every row of a table (a snapshot starting over), keeping its shape. */
+  async emptyTable(target: SinkTableSpec): Promise<void> {
+    await this.exclusive(() => this.writer.run(`DELETE FROM ${qualified(target.schema, target.table)}`));
+  }
+
   /** Bulk append (the snapshot path): rows go in as they are, in one transaction. */
   async appendRows(args: { jobId: string; target: SinkTableSpec; rows: Row[] }): Promise<void> {
     if (args.rows.length === 0) return;
