@@ -10,7 +10,7 @@ let stack: Stack;
 
 before(async () => {
   stack = await startStack("startup-modes");
-  for (const t of ["latest", "specific", "stamped", "copied"]) {
+  for (const t of ["latest", "specific", "gtid_mid", "gtid_end", "gtid_ahead", "stamped", "copied"]) {
     await stack.source.sql(`CREATE TABLE shop.${t} (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO shop.${t} VALUES (1, 'before'), (2, 'before');`);
   }
   await stack.startWorker();
@@ -56,6 +56,29 @@ test("specific-offset: changes from a binlog file and position on", async () => 
   await waitCaughtUp(stack, jobId);
   // Row 1 arrives through its update (full row image); rows 2 and 3 were never changed after the position.
   assert.deepEqual(await ids("specific"), [1, 4]);
+});
+
+test("specific-offset by MariaDB GTID: changes after that transaction, whether it ends its binlog file or not", async () => {
+  const gtidOf = async () => String(((await stack.source.sql("SELECT @@gtid_binlog_pos AS g")) as { g: string }[])[0]!.g);
+  // The GTID's transaction in the middle of a file, then one that is the last of its file.
+  await stack.source.sql("FLUSH BINARY LOGS; INSERT INTO shop.gtid_mid VALUES (3, 'skipped');");
+  const mid = await gtidOf();
+  await stack.source.sql("INSERT INTO shop.gtid_mid VALUES (4, 'wanted'); UPDATE shop.gtid_mid SET v = 'changed' WHERE id = 2;");
+  await stack.source.sql("INSERT INTO shop.gtid_end VALUES (3, 'skipped');");
+  const end = await gtidOf();
+  await stack.source.sql("FLUSH BINARY LOGS; INSERT INTO shop.gtid_end VALUES (5, 'wanted');");
+  for (const [table, gtid, expected] of [["gtid_mid", mid, [2, 4]], ["gtid_end", end, [5]]] as const) {
+    const jobId = await stack.createJob(spec(table, table, { "scan.startup.mode": "specific-offset", "scan.startup.specific-offset.gtid-set": gtid }));
+    await waitForState(stack, jobId, "streaming");
+    await waitCaughtUp(stack, jobId);
+    assert.deepEqual(await ids(table), expected, `${table} from after ${gtid}`);
+  }
+  // A GTID the binlog has not written yet fails the job and says so.
+  const [domain, server, seq] = end.split("-");
+  const ahead = await stack.createJob(spec("gtid_ahead", "gtid_ahead", { "scan.startup.mode": "specific-offset", "scan.startup.specific-offset.gtid-set": `${domain}-${server}-${Number(seq) + 1000}` }));
+  await waitForState(stack, ahead, "failed");
+  const job = await stack.prisma.syncJob.findUniqueOrThrow({ where: { id: ahead } });
+  assert.match(job.lastError ?? "", /has no transaction with GTID/);
 });
 
 test("timestamp: changes committed at or after a time", async () => {

@@ -9,5 +9,5 @@ export { BinlogReader, type BinlogReaderOptions } from "./binlog-reader";
 export { normaliserFor, rowNormaliser } from "./values";
 export { keySplitPoints, tableStats } from "./table-stats";
 export { CollationWeigher, compareWeights, keyOrderKind, keySplitValues, readKeyOrder, type KeyOrder, type KeyOrderKind } from "./key-order";
-export { currentPosition, findPositionAt } from "./positions";
+export { currentPosition, findPositionAfterGtid, findPositionAt } from "./positions";
 export { parseDdl, type SchemaChange, type SchemaChangeKind, type ColumnDefinition } from "./ddl-parser";

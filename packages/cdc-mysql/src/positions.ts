@@ -60,3 +60,69 @@ export async function findPositionAt(config: SourceConnectionConfig, serverId: n
     await reader.stop();
   }
 }
+
+/** A MariaDB GTID: replication domain, server id, sequence number ("0-1-1234"). */
+const MARIADB_GTID = /^(\d+)-(\d+)-(\d+)$/;
+
+/**
+ * The position just after the transaction with MariaDB GTID `gtid` (`specific-offset` with a GTID):
+ * the binlog file that holds it is found from the GTID lists at the head of each file (the state
+ * before the file), and its events are then read with SHOW BINLOG EVENTS up to the next transaction.
+ * A set of one GTID per replication domain is accepted when it names one domain; several domains
+ * have no single position at which all of them end, so they are refused, as are MySQL's GTID sets.
+ */
+export async function findPositionAfterGtid(config: SourceConnectionConfig, gtidSet: string): Promise<BinlogPosition> {
+  const parts = gtidSet.split(",").map((p) => p.trim()).filter(Boolean);
+  if (parts.length !== 1 || !MARIADB_GTID.test(parts[0]!)) {
+    throw new SourceError(
+      "fatal",
+      "bad_gtid",
+      `The GTID position ${JSON.stringify(gtidSet)} is not one MariaDB GTID such as 0-1-1234 (positions over several replication domains, and MySQL GTID sets, have no single binlog position: give the binlog file and position instead)`,
+    );
+  }
+  const gtid = parts[0]!;
+  const [, domain, , seq] = MARIADB_GTID.exec(gtid)!.map(Number) as [number, number, number, number];
+  let opened;
+  try {
+    opened = await openConnection(config);
+  } catch (error) {
+    throw toSourceError(error);
+  }
+  const { conn } = opened;
+  try {
+    const [logs] = await conn.query<RowDataPacket[]>("SHOW BINARY LOGS");
+    const files = logs.map((l) => String(l.Log_name));
+    if (files.length === 0) throw new SourceError("fatal", "binlog_off", "The source writes no binlog: enable log-bin");
+    // The domain's last sequence number before each file (its Gtid_list event); the GTID is in the last file that starts before it.
+    let holder: number | undefined;
+    for (let i = 0; i < files.length; i++) {
+      const [head] = await conn.query<RowDataPacket[]>(`SHOW BINLOG EVENTS IN ${conn.escape(files[i])} LIMIT 4`);
+      const list = head.find((e) => String(e.Event_type) === "Gtid_list");
+      const before = new RegExp(`(?:^|[\\[,])${domain}-\\d+-(\\d+)`).exec(String(list?.Info ?? ""));
+      if (before && Number(before[1]) >= seq) break;
+      holder = i;
+    }
+    if (holder === undefined) throw new SourceError("fatal", "binlog_purged", `The source's binlog no longer holds GTID ${gtid}: it was purged`);
+    const file = files[holder]!;
+    let found = false;
+    for (let from = 4; ; ) {
+      const [events] = await conn.query<RowDataPacket[]>(`SHOW BINLOG EVENTS IN ${conn.escape(file)} FROM ${from} LIMIT 10000`);
+      for (const e of events) {
+        if (String(e.Event_type) !== "Gtid") continue;
+        if (found) return { file, pos: Number(e.Pos) };
+        if (new RegExp(`^(?:BEGIN )?GTID ${gtid}\\b`).test(String(e.Info))) found = true;
+      }
+      if (events.length < 10_000) break;
+      from = Number(events[events.length - 1]!.End_log_pos);
+    }
+    if (!found) throw new SourceError("fatal", "bad_gtid", `The source's binlog has no transaction with GTID ${gtid} (not written yet?)`);
+    // The GTID's transaction is the last of its file: the next file starts after it, or the binlog ends there.
+    if (holder + 1 < files.length) return { file: files[holder + 1]!, pos: 4 };
+    const [[status]] = await conn.query<RowDataPacket[]>("SHOW MASTER STATUS");
+    return { file: String(status!.File), pos: Number(status!.Position) };
+  } catch (error) {
+    throw toSourceError(error);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}

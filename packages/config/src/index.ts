@@ -23,7 +23,7 @@ const EnvSchema = z.object({
   /** Name/pid row in worker_status; lets several workers be told apart later. */
   TIDE_WORKER_NAME: z.string().default("default"),
   /** How often sync jobs checkpoint and make their changes visible (ms). */
-  TIDE_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(1_000),
+  TIDE_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(500),
   /** Rows per key range of a chunked snapshot. */
   TIDE_SNAPSHOT_CHUNK_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
   /** Heap limit of each job's binlog reader thread, MiB: bounds its memory; a row larger than about a fifth of it cannot be read. */

@@ -27,12 +27,18 @@ export const MySqlSourceSpec = z.object({
   "server-id": z.coerce.number().int().min(1).max(4294967295).optional(),
   /**
    * Flink CDC's startup modes: `initial` (snapshot, then the binlog), `latest-offset` (binlog
-   * only, from now), `specific-offset` (binlog from a file and position), `timestamp` (binlog
+   * only, from now), `specific-offset` (binlog from a file and position, or after a GTID), `timestamp` (binlog
    * from the first transaction at or after a time), `snapshot` (copy once, then finish).
    */
   "scan.startup.mode": z.enum(STARTUP_MODES).default("initial"),
   "scan.startup.specific-offset.file": z.string().regex(/^[\w.-]+\.\d+$/, "a binlog file name such as mysql-bin.000003").optional(),
   "scan.startup.specific-offset.pos": z.coerce.number().int().min(4).optional(),
+  /** Instead of file and position: start after the transaction with this MariaDB GTID (`0-1-1234`). */
+  "scan.startup.specific-offset.gtid-set": z
+    .string()
+    .trim()
+    .regex(/^\d+-\d+-\d+$/, "one MariaDB GTID such as 0-1-1234 (for MySQL, give the binlog file and position)")
+    .optional(),
   "scan.startup.timestamp-millis": z.coerce.number().int().min(0).optional(),
   /** Rows per key range of a chunked snapshot (Flink CDC's option); default TIDE_SNAPSHOT_CHUNK_ROWS, 50,000. */
   "scan.incremental.snapshot.chunk.size": z.coerce.number().int().min(100).max(10_000_000).optional(),
@@ -45,9 +51,9 @@ function checkStartupOptions(source: MySqlSourceSpec, ctx: z.RefinementCtx): voi
   const need = (key: keyof MySqlSourceSpec, what: string) => {
     if (source[key] === undefined) ctx.addIssue({ code: "custom", path: ["source", key], message: `${what} is needed for scan.startup.mode ${mode}` });
   };
-  if (mode === "specific-offset") {
-    need("scan.startup.specific-offset.file", "the binlog file");
-    need("scan.startup.specific-offset.pos", "the binlog position");
+  if (mode === "specific-offset" && source["scan.startup.specific-offset.gtid-set"] === undefined) {
+    need("scan.startup.specific-offset.file", "the binlog file (or a GTID, scan.startup.specific-offset.gtid-set)");
+    need("scan.startup.specific-offset.pos", "the binlog position (or a GTID, scan.startup.specific-offset.gtid-set)");
   }
   if (mode === "timestamp") need("scan.startup.timestamp-millis", "the start time in milliseconds since 1970");
 }

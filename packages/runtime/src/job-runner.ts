@@ -3,7 +3,7 @@
 // yet, then follow the binlog from the checkpoint. Transient faults are retried with capped backoff
 // (faults not known to pass, a bounded number of times); anything else stops the job in the failed
 // state with a message for the user.
-import { currentPosition, discoverTables, findPositionAt, readTableSchema } from "@tide/cdc-mysql";
+import { currentPosition, discoverTables, findPositionAfterGtid, findPositionAt, readTableSchema } from "@tide/cdc-mysql";
 import { comparePositions, resolveTables, type BinlogPosition, type SinkTableSpec, type TableSchema } from "@tide/contracts";
 import type { Warehouse } from "@tide/warehouse";
 import { Backoff, sleep } from "./backoff";
@@ -36,7 +36,7 @@ export interface JobRunnerDeps {
   onWarehouseLost?: (reason: string) => void;
 }
 
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
 /** A run that streamed this long without a fault counts as recovered: the retry budget starts over. */
 const HEALTHY_AFTER_MS = 60_000;
 
@@ -345,8 +345,11 @@ export class JobRunner {
     switch (source["scan.startup.mode"]) {
       case "latest-offset":
         return currentPosition(job.source);
-      case "specific-offset":
+      case "specific-offset": {
+        const gtid = source["scan.startup.specific-offset.gtid-set"];
+        if (gtid !== undefined) return findPositionAfterGtid(job.source, gtid);
         return { file: source["scan.startup.specific-offset.file"]!, pos: source["scan.startup.specific-offset.pos"]! };
+      }
       case "timestamp":
         return findPositionAt(job.source, job.serverId, source["scan.startup.timestamp-millis"]!);
       default:

@@ -1,6 +1,6 @@
 // Follows the binlog from a checkpoint and loads each table's changes through
 // the checkpoint coordinator: written as they arrive, visible at the next
-// checkpoint (default every second), exactly once.
+// checkpoint (default every 500 ms), exactly once.
 //
 // Tables can join while the job runs (added to its pattern, or created in the
 // source later). To join, the stream stops its reader, opens a consistent
