@@ -153,7 +153,11 @@ export class LocalMariadb {
         await conn.end();
         return;
       } catch {
-        if (Date.now() > deadline) throw new Error(`mariadbd did not accept connections on port ${o.port} within 60 s`);
+        if (Date.now() > deadline) {
+          // A server that never answered is not left running (it would hold the port and the data directory).
+          await this.kill();
+          throw new Error(`mariadbd did not accept connections on port ${o.port} within 60 s; see ${join(o.dataDir, "error.log")}:\n${tail(join(o.dataDir, "error.log"))}`);
+        }
         await sleep(100);
       }
     }
