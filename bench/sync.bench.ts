@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { promisify } from "node:util";
-import { ConsistentSnapshot, currentPosition, readTableSchema } from "@tide/cdc-mysql";
+import { ConsistentSnapshot, currentPosition, readTableSchema, type SourceConnectionConfig } from "@tide/cdc-mysql";
 import { ThreadedBinlogReader } from "@tide/cdc-mysql/threaded-binlog-reader";
 import type { BinlogPosition } from "@tide/contracts";
 import { seedItems, updateItems } from "../apps/worker/test/workload";
@@ -114,7 +114,7 @@ export async function syncBenchmark(): Promise<BenchResult> {
 }
 
 /** Seconds Tide's snapshot read takes over the whole table (mysql2 rows, normalised, in batches) when the batches go nowhere. */
-async function readWithTideSnapshot(source: { host: string; port: number; user: string; password: string }): Promise<number> {
+async function readWithTideSnapshot(source: SourceConnectionConfig): Promise<number> {
   const schema = await readTableSchema(source, "shop", "items");
   const started = performance.now();
   const snapshot = await ConsistentSnapshot.open(source, { position: false });
@@ -138,7 +138,7 @@ async function decodeWithMariadbBinlog(port: number, from: BinlogPosition): Prom
 }
 
 /** Seconds Tide's (threaded) binlog reader takes from `from` until `changes` row changes are in hand. */
-async function readWithTideReader(source: { host: string; port: number; user: string; password: string }, from: BinlogPosition, changes: number): Promise<number> {
+async function readWithTideReader(source: SourceConnectionConfig, from: BinlogPosition, changes: number): Promise<number> {
   const reader = new ThreadedBinlogReader({ source, serverId: 9_999, startAt: from, tables: ["shop.items"] });
   const started = performance.now();
   await reader.start();

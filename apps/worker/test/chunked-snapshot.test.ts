@@ -19,6 +19,40 @@ after(async () => {
   await stack?.close();
 });
 
+/** Polls the newest checkpoint until it records at least one range of `table` as read: how many are read, of how many, split how. */
+async function partlyRead(jobId: number, table: string): Promise<{ read: number; total: number; keyOrder?: string }> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    assert.ok(Date.now() < deadline, "no checkpoint recorded snapshot progress");
+    const checkpoint = await stack.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });
+    const plans = (checkpoint?.details as { snapshots?: Record<string, { keyOrder?: { kind: string }; chunks: { readAt?: unknown }[] }> } | undefined)?.snapshots;
+    const plan = plans?.[table];
+    const read = plan?.chunks.filter((c) => c.readAt).length ?? 0;
+    if (read > 0) return { read, total: plan!.chunks.length, ...(plan!.keyOrder ? { keyOrder: plan!.keyOrder.kind } : {}) };
+    await sleep(10);
+  }
+}
+
+/** Random transactions of 1-3 statements from `statement`, a tenth rolled back, until stopped; returns those committed. */
+async function randomTransactions(stack: Stack, stop: () => boolean, statement: (conn: mysql.Connection) => Promise<unknown>): Promise<number> {
+  const conn = await mysql.createConnection({ host: "127.0.0.1", port: stack.source.port, user: "root", database: "shop", charset: "utf8mb4" });
+  let transactions = 0;
+  try {
+    while (!stop()) {
+      await conn.beginTransaction();
+      for (let i = 0; i < 1 + Math.floor(Math.random() * 3); i++) await statement(conn);
+      if (Math.random() < 0.1) await conn.rollback();
+      else {
+        await conn.commit();
+        transactions += 1;
+      }
+    }
+  } finally {
+    await conn.end();
+  }
+  return transactions;
+}
+
 test("kill -9 mid-table during a chunked snapshot with concurrent writes: resumes from its ranges, ends equal", async () => {
   await seedItems(stack.source, 120_000);
   const workload = new RandomWorkload(stack.source, { maxId: 120_000, pauseMs: 1 });
@@ -26,17 +60,7 @@ test("kill -9 mid-table during a chunked snapshot with concurrent writes: resume
   const jobId = await stack.createJob(sourceSpec(stack, "chunked", "shop\\.items"));
   await stack.startWorker(CHUNK_ENV);
   // Wait until a checkpoint records part of the table, then kill.
-  let readBefore = 0;
-  let total = 0;
-  const deadline = Date.now() + 60_000;
-  while (readBefore === 0) {
-    assert.ok(Date.now() < deadline, "no checkpoint recorded snapshot progress");
-    const checkpoint = await stack.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });
-    const progress = (checkpoint?.details as { snapshots?: Record<string, { chunks: { readAt?: unknown }[] }> } | undefined)?.snapshots?.["shop.items"];
-    readBefore = progress?.chunks.filter((c) => c.readAt).length ?? 0;
-    total = progress?.chunks.length ?? 0;
-    if (readBefore === 0) await sleep(20);
-  }
+  const { read: readBefore, total } = await partlyRead(jobId, "shop.items");
   assert.ok(readBefore < total, `${readBefore} of ${total} ranges read before the kill`);
   await stack.killWorker();
 
@@ -53,37 +77,22 @@ test("kill -9 mid-table during a chunked snapshot with concurrent writes: resume
 });
 
 /** Random transactions on shop.order_lines (key (tenant, id)), including updates that move a row to another tenant. */
-async function linesWorkload(stack: Stack, stop: () => boolean): Promise<number> {
-  const conn = await mysql.createConnection({ host: "127.0.0.1", port: stack.source.port, user: "root", database: "shop" });
+function linesWorkload(stack: Stack, stop: () => boolean): Promise<number> {
   let nextId = 1_000_000;
-  let transactions = 0;
-  try {
-    while (!stop()) {
-      await conn.beginTransaction();
-      for (let i = 0; i < 1 + Math.floor(Math.random() * 3); i++) {
-        const tenant = Math.floor(Math.random() * 110);
-        const r = Math.random();
-        if (r < 0.35) {
-          await conn.query("INSERT INTO order_lines (tenant, id, qty, note) VALUES (?, ?, ?, ?)", [tenant, ++nextId, Math.floor(Math.random() * 100), "new 🚀"]);
-        } else if (r < 0.7) {
-          await conn.query("UPDATE order_lines SET qty = qty + 1, note = 'changed' WHERE tenant = ? ORDER BY id LIMIT 3", [tenant]);
-        } else if (r < 0.85) {
-          // A key change that crosses key ranges.
-          await conn.query("UPDATE IGNORE order_lines SET tenant = ? WHERE tenant = ? ORDER BY id LIMIT 1", [(tenant + 37) % 100, tenant]);
-        } else {
-          await conn.query("DELETE FROM order_lines WHERE tenant = ? ORDER BY id DESC LIMIT 2", [tenant]);
-        }
-      }
-      if (Math.random() < 0.1) await conn.rollback();
-      else {
-        await conn.commit();
-        transactions += 1;
-      }
+  return randomTransactions(stack, stop, async (conn) => {
+    const tenant = Math.floor(Math.random() * 110);
+    const r = Math.random();
+    if (r < 0.35) {
+      await conn.query("INSERT INTO order_lines (tenant, id, qty, note) VALUES (?, ?, ?, ?)", [tenant, ++nextId, Math.floor(Math.random() * 100), "new 🚀"]);
+    } else if (r < 0.7) {
+      await conn.query("UPDATE order_lines SET qty = qty + 1, note = 'changed' WHERE tenant = ? ORDER BY id LIMIT 3", [tenant]);
+    } else if (r < 0.85) {
+      // A key change that crosses key ranges.
+      await conn.query("UPDATE IGNORE order_lines SET tenant = ? WHERE tenant = ? ORDER BY id LIMIT 1", [(tenant + 37) % 100, tenant]);
+    } else {
+      await conn.query("DELETE FROM order_lines WHERE tenant = ? ORDER BY id DESC LIMIT 2", [tenant]);
     }
-  } finally {
-    await conn.end();
-  }
-  return transactions;
+  });
 }
 
 test("a composite key splits on its leading integer column; ranges load in parallel beside the stream, killed -9 and resumed, ends equal", async () => {
@@ -127,39 +136,24 @@ test("a composite key splits on its leading integer column; ranges load in paral
 });
 
 /** Random transactions on shop.accounts (key: a utf8mb4_general_ci string), including key changes that move a row between ranges. */
-async function accountsWorkload(stack: Stack, stop: () => boolean): Promise<number> {
-  const conn = await mysql.createConnection({ host: "127.0.0.1", port: stack.source.port, user: "root", database: "shop", charset: "utf8mb4" });
+function accountsWorkload(stack: Stack, stop: () => boolean): Promise<number> {
   const letters = ["a", "B", "é", "Ö", "z", "ß", "😀", " ", "-", "7"];
   const word = () => Array.from({ length: 2 + Math.floor(Math.random() * 6) }, () => letters[Math.floor(Math.random() * letters.length)]).join("");
-  let transactions = 0;
-  try {
-    while (!stop()) {
-      await conn.beginTransaction();
-      for (let i = 0; i < 1 + Math.floor(Math.random() * 3); i++) {
-        const near = word();
-        const r = Math.random();
-        if (r < 0.35) {
-          await conn.query("INSERT IGNORE INTO accounts (code, balance, note) VALUES (?, ?, ?)", [word(), Math.floor(Math.random() * 1000), "new"]);
-        } else if (r < 0.7) {
-          await conn.query("UPDATE accounts SET balance = balance + 1, note = 'changed' WHERE code >= ? ORDER BY code LIMIT 2", [near]);
-        } else if (r < 0.85) {
-          // A key change, usually to another range (UPPER keeps it in place: equal under the collation).
-          const upper = Math.random() < 0.2;
-          await conn.query(`UPDATE IGNORE accounts SET code = ${upper ? "UPPER(code)" : "?"} WHERE code >= ? ORDER BY code LIMIT 1`, upper ? [near] : [word(), near]);
-        } else {
-          await conn.query("DELETE FROM accounts WHERE code >= ? ORDER BY code LIMIT 2", [near]);
-        }
-      }
-      if (Math.random() < 0.1) await conn.rollback();
-      else {
-        await conn.commit();
-        transactions += 1;
-      }
+  return randomTransactions(stack, stop, async (conn) => {
+    const near = word();
+    const r = Math.random();
+    if (r < 0.35) {
+      await conn.query("INSERT IGNORE INTO accounts (code, balance, note) VALUES (?, ?, ?)", [word(), Math.floor(Math.random() * 1000), "new"]);
+    } else if (r < 0.7) {
+      await conn.query("UPDATE accounts SET balance = balance + 1, note = 'changed' WHERE code >= ? ORDER BY code LIMIT 2", [near]);
+    } else if (r < 0.85) {
+      // A key change, usually to another range (UPPER keeps it in place: equal under the collation).
+      const upper = Math.random() < 0.2;
+      await conn.query(`UPDATE IGNORE accounts SET code = ${upper ? "UPPER(code)" : "?"} WHERE code >= ? ORDER BY code LIMIT 1`, upper ? [near] : [word(), near]);
+    } else {
+      await conn.query("DELETE FROM accounts WHERE code >= ? ORDER BY code LIMIT 2", [near]);
     }
-  } finally {
-    await conn.end();
-  }
-  return transactions;
+  });
 }
 
 test("a character key (utf8mb4_general_ci) splits into ranges by the source's collation; killed -9 mid-table and resumed under writes, ends equal", async () => {
@@ -169,18 +163,8 @@ test("a character key (utf8mb4_general_ci) splits into ranges by the source's co
   const writing = accountsWorkload(stack, () => stopWriting);
   const jobId = await stack.createJob(sourceSpec(stack, "accounts", "shop\\.accounts", { pipeline: { name: "accounts", parallelism: 2 } }));
   await stack.startWorker(CHUNK_ENV);
-  let readBefore = 0;
-  let total = 0;
-  const deadline = Date.now() + 60_000;
-  while (readBefore === 0) {
-    assert.ok(Date.now() < deadline, "no checkpoint recorded snapshot progress");
-    const checkpoint = await stack.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });
-    const progress = (checkpoint?.details as { snapshots?: Record<string, { keyOrder?: { kind: string }; chunks: { readAt?: unknown }[] }> } | undefined)?.snapshots?.["shop.accounts"];
-    assert.equal(progress?.keyOrder?.kind ?? "collated", "collated");
-    readBefore = progress?.chunks.filter((c) => c.readAt).length ?? 0;
-    total = progress?.chunks.length ?? 0;
-    if (readBefore === 0) await sleep(20);
-  }
+  const { read: readBefore, total, keyOrder } = await partlyRead(jobId, "shop.accounts");
+  assert.equal(keyOrder, "collated");
   assert.ok(total >= 10, `split into ${total} ranges`);
   assert.ok(readBefore < total, `${readBefore} of ${total} ranges read before the kill`);
   await stack.killWorker();
@@ -204,14 +188,7 @@ test("columns added and dropped in the middle of a chunked snapshot, with writes
   const jobId = await stack.createJob(sourceSpec(stack, "evolving", "shop\\.evolving", { pipeline: { name: "evolving", parallelism: 2, "schema.change.behavior": "evolve" } }));
   await stack.startWorker(CHUNK_ENV);
   // Once part of the table is read, its shape changes, and rows everywhere take values in the new column.
-  const deadline = Date.now() + 60_000;
-  for (let read = 0; read === 0; ) {
-    assert.ok(Date.now() < deadline, "no checkpoint recorded snapshot progress");
-    const checkpoint = await stack.prisma.checkpoint.findFirst({ where: { jobId }, orderBy: { id: "desc" } });
-    const progress = (checkpoint?.details as { snapshots?: Record<string, { chunks: { readAt?: unknown }[] }> } | undefined)?.snapshots?.["shop.evolving"];
-    read = progress?.chunks.filter((c) => c.readAt).length ?? 0;
-    if (read === 0) await sleep(10);
-  }
+  await partlyRead(jobId, "shop.evolving");
   // A transaction over the whole table first: while the stream works through it, range loads go on
   // and read the table as it is after the statements below, before the stream has reached them.
   await stack.source.sql(`UPDATE shop.evolving SET qty = qty + 1;

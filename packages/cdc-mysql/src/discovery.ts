@@ -2,20 +2,13 @@
 // information_schema queries for the whole server, not one per table.
 import type { DiscoveredTable, TableSchema } from "@tide/contracts";
 import type { RowDataPacket } from "mysql2/promise";
-import { openConnection, type SourceConnectionConfig } from "./connection";
-import { toSourceError } from "./source-error";
+import type { SourceConnectionConfig } from "./connection";
+import { withSourceConnection } from "./source-connection";
 
 const SYSTEM_SCHEMAS = ["mysql", "sys", "information_schema", "performance_schema"];
 
 export async function discoverTables(config: SourceConnectionConfig, only?: { database: string; table: string }): Promise<DiscoveredTable[]> {
-  let opened;
-  try {
-    opened = await openConnection(config);
-  } catch (error) {
-    throw toSourceError(error);
-  }
-  const { conn } = opened;
-  try {
+  return withSourceConnection(config, async (conn) => {
     const filter = only ? "TABLE_SCHEMA = ? AND TABLE_NAME = ?" : "TABLE_SCHEMA NOT IN (?)";
     const params = only ? [only.database, only.table] : [SYSTEM_SCHEMAS];
     const [tables] = await conn.query<RowDataPacket[]>(
@@ -49,11 +42,7 @@ export async function discoverTables(config: SourceConnectionConfig, only?: { da
     }
     for (const k of keys) byTable.get(`${k.db}\u0000${k.t}`)?.primaryKey.push(String(k.name));
     return [...byTable.values()];
-  } catch (error) {
-    throw toSourceError(error);
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
+  });
 }
 
 export async function readTableSchema(config: SourceConnectionConfig, database: string, table: string): Promise<TableSchema> {

@@ -10,6 +10,7 @@
 import type { RowDataPacket } from "mysql2/promise";
 import type { Connection } from "mysql2/promise";
 import { openConnection, quoteIdent, type SourceConnectionConfig } from "./connection";
+import { withSourceConnection } from "./source-connection";
 import { toSourceError } from "./source-error";
 
 export type KeyOrderKind = "integer" | "decimal" | "temporal" | "bytes" | "collated";
@@ -50,7 +51,7 @@ export async function readKeyOrder(config: SourceConnectionConfig, database: str
     return { kind, cast: `DECIMAL(${Number(m?.[1] ?? 10)},${Number(m?.[2] ?? 0)})` };
   }
   if (kind !== "collated") return { kind };
-  return withConnection(config, async (conn) => {
+  return withSourceConnection(config, async (conn) => {
     const [rows] = await conn.query<RowDataPacket[]>(
       "SELECT CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?",
       [database, table, column],
@@ -157,7 +158,7 @@ export async function keySplitValues(
   chunkRows: number,
   cast?: string,
 ): Promise<unknown[]> {
-  return withConnection(config, async (conn) => {
+  return withSourceConnection(config, async (conn) => {
     const name = `${quoteIdent(database)}.${quoteIdent(table)}`;
     const key = quoteIdent(column);
     const bound = cast ? `CAST(? AS ${cast})` : "?";
@@ -177,20 +178,4 @@ export async function keySplitValues(
       from = next;
     }
   });
-}
-
-async function withConnection<T>(config: SourceConnectionConfig, work: (conn: Connection) => Promise<T>): Promise<T> {
-  let opened;
-  try {
-    opened = await openConnection(config);
-  } catch (error) {
-    throw toSourceError(error);
-  }
-  try {
-    return await work(opened.conn);
-  } catch (error) {
-    throw toSourceError(error);
-  } finally {
-    await opened.conn.end().catch(() => undefined);
-  }
 }

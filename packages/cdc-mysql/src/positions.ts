@@ -2,24 +2,12 @@
 import type { BinlogPosition } from "@tide/contracts";
 import type { RowDataPacket } from "mysql2/promise";
 import { BinlogReader } from "./binlog-reader";
-import { openConnection, type SourceConnectionConfig } from "./connection";
-import { SourceError, toSourceError } from "./source-error";
+import type { SourceConnectionConfig } from "./connection";
+import { withSourceConnection } from "./source-connection";
+import { SourceError } from "./source-error";
 
 async function query<T extends RowDataPacket>(config: SourceConnectionConfig, sql: string): Promise<T[]> {
-  let opened;
-  try {
-    opened = await openConnection(config);
-  } catch (error) {
-    throw toSourceError(error);
-  }
-  try {
-    const [rows] = await opened.conn.query<T[]>(sql);
-    return rows;
-  } catch (error) {
-    throw toSourceError(error);
-  } finally {
-    await opened.conn.end().catch(() => undefined);
-  }
+  return withSourceConnection(config, async (conn) => (await conn.query<T[]>(sql))[0]);
 }
 
 /** The end of the binlog now (`latest-offset`). */
@@ -82,14 +70,7 @@ export async function findPositionAfterGtid(config: SourceConnectionConfig, gtid
   }
   const gtid = parts[0]!;
   const [, domain, , seq] = MARIADB_GTID.exec(gtid)!.map(Number) as [number, number, number, number];
-  let opened;
-  try {
-    opened = await openConnection(config);
-  } catch (error) {
-    throw toSourceError(error);
-  }
-  const { conn } = opened;
-  try {
+  return withSourceConnection(config, async (conn) => {
     const [logs] = await conn.query<RowDataPacket[]>("SHOW BINARY LOGS");
     const files = logs.map((l) => String(l.Log_name));
     if (files.length === 0) throw new SourceError("fatal", "binlog_off", "The source writes no binlog: enable log-bin");
@@ -120,9 +101,5 @@ export async function findPositionAfterGtid(config: SourceConnectionConfig, gtid
     if (holder + 1 < files.length) return { file: files[holder + 1]!, pos: 4 };
     const [[status]] = await conn.query<RowDataPacket[]>("SHOW MASTER STATUS");
     return { file: String(status!.File), pos: Number(status!.Position) };
-  } catch (error) {
-    throw toSourceError(error);
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
+  });
 }

@@ -1,8 +1,8 @@
 // Cheap facts about a source table for verification: its exact row count and
 // the bounds of an integer key (to split it into key ranges).
 import type { RowDataPacket } from "mysql2/promise";
-import { openConnection, quoteIdent, type SourceConnectionConfig } from "./connection";
-import { toSourceError } from "./source-error";
+import { quoteIdent, type SourceConnectionConfig } from "./connection";
+import { withSourceConnection } from "./source-connection";
 
 export async function tableStats(
   config: SourceConnectionConfig,
@@ -10,24 +10,13 @@ export async function tableStats(
   table: string,
   keyColumn?: string,
 ): Promise<{ rows: number; min?: bigint; max?: bigint }> {
-  let opened;
-  try {
-    opened = await openConnection(config);
-  } catch (error) {
-    throw toSourceError(error);
-  }
-  const { conn } = opened;
-  try {
+  return withSourceConnection(config, async (conn) => {
     const name = `${quoteIdent(database)}.${quoteIdent(table)}`;
     const bounds = keyColumn ? `, MIN(${quoteIdent(keyColumn)}) AS lo, MAX(${quoteIdent(keyColumn)}) AS hi` : "";
     const [[row]] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n${bounds} FROM ${name}`);
     const big = (v: unknown) => (v === null || v === undefined ? undefined : BigInt(String(v)));
     return { rows: Number(row?.n ?? 0), min: big(row?.lo), max: big(row?.hi) };
-  } catch (error) {
-    throw toSourceError(error);
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
+  });
 }
 
 /**
@@ -37,14 +26,7 @@ export async function tableStats(
  * would give empty ranges and huge ones.
  */
 export async function keySplitPoints(config: SourceConnectionConfig, database: string, table: string, keyColumn: string, chunkRows: number): Promise<bigint[]> {
-  let opened;
-  try {
-    opened = await openConnection(config);
-  } catch (error) {
-    throw toSourceError(error);
-  }
-  const { conn } = opened;
-  try {
+  return withSourceConnection(config, async (conn) => {
     const name = `${quoteIdent(database)}.${quoteIdent(table)}`;
     const key = quoteIdent(keyColumn);
     const points: bigint[] = [];
@@ -59,9 +41,5 @@ export async function keySplitPoints(config: SourceConnectionConfig, database: s
       from = BigInt(String(k));
       points.push(from + 1n);
     }
-  } catch (error) {
-    throw toSourceError(error);
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
+  });
 }

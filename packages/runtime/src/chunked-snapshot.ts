@@ -304,7 +304,7 @@ export async function loadChunk(args: {
       concurrent: args.concurrent === true,
       // A plan without an id was checkpointed by a Tide that did not record loads (integer keys
       // only): the range may hold rows loaded after that checkpoint, so it is cleared first.
-      ...(args.plan.id ? { record: { planId: args.plan.id, index, readAt: snapshot.position } } : { clear: range }),
+      ...(args.plan.id ? { record: { planId: args.plan.id, index, readAt: snapshot.position } } : { clear: range ?? "all rows" }),
       fill: async (append) => {
         await snapshot.readTable(args.schema, BATCH_ROWS, async (batch) => {
           const bytes = snapshot.bytesRead;

@@ -127,6 +127,7 @@ export class JobRunner {
     const targets = new Map(tables.map((t) => [`${t.schema.database}.${t.schema.table}`, t.target]));
     const wanted = [...targets.keys()].sort();
     const sink = warehouse.twoPhaseSink();
+    const chunkRows = job.spec.source["scan.incremental.snapshot.chunk.size"] ?? this.deps.snapshotChunkRows;
 
     // Settle what a previous run left half-done before reading anything new.
     let checkpoint = await CheckpointCoordinator.recover(job.id, sink, store);
@@ -177,7 +178,6 @@ export class JobRunner {
         for (const t of tables) {
           await warehouse.dropTable(t.target.schema, t.target.table);
           await warehouse.ensureTable(t.target);
-          const chunkRows = job.spec.source["scan.incremental.snapshot.chunk.size"] ?? this.deps.snapshotChunkRows;
           snapshots[keyOf(t)] = await planTable(job.source, t.schema, t.target.keyColumns, chunkRows);
           this.metrics.tablePhases.set(keyOf(t), "snapshotting");
           await store.setTablePhase(job.id, t.schema, "snapshotting", { rowsCopied: 0, startedAt: new Date() });
@@ -210,16 +210,15 @@ export class JobRunner {
     if (!freshPlan) {
       const adopted = await adoptLoadedRanges(warehouse, pending.values());
       if (adopted > 0) this.log.info("key ranges loaded after the last checkpoint are kept", { ranges: adopted });
-    }
-    // A plan with no range read has had every change of its table skipped: its table holds nothing
-    // (a snapshot that started over after a schema change may have left rows of its earlier reads).
-    if (!freshPlan) {
+      // A plan with no range read has had every change of its table skipped: its table holds nothing
+      // (a snapshot that started over after a schema change may have left rows of its earlier reads).
       for (const t of streamingTables) {
         const plan = pending.get(keyOf(t));
         if (plan && plan.chunks.every((c) => c.readAt === undefined)) await warehouse.emptyTable(t.target);
       }
     }
-    const finishedPlans = Object.values(checkpoint.snapshots ?? {}).filter((plan) => plan.id && ![...pending.values()].includes(plan));
+    const inForce = new Set(pending.values());
+    const finishedPlans = Object.values(checkpoint.snapshots ?? {}).filter((plan) => plan.id && !inForce.has(plan));
     await warehouse.forgetLoadedRanges(finishedPlans.map((plan) => plan.id!));
     const coordinator = new CheckpointCoordinator(
       job.id,
@@ -265,7 +264,6 @@ export class JobRunner {
         if (!table) throw new Error(`${key} is not a table of this job`);
         const schema = await readTableSchema(job.source, table.schema.database, table.schema.table);
         if (!keyColumns) return { schema };
-        const chunkRows = job.spec.source["scan.incremental.snapshot.chunk.size"] ?? this.deps.snapshotChunkRows;
         return { schema, plan: await planTable(job.source, schema, keyColumns, chunkRows) };
       },
       onSnapshotRestart: async (key) => {

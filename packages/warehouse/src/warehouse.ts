@@ -263,19 +263,20 @@ export class Warehouse {
     target: SinkTableSpec;
     concurrent?: boolean;
     record?: { planId: string; index: number; readAt: unknown };
-    /** Deletes an integer key range first (undefined range: the whole table). */
-    clear?: { column: string; from?: unknown; to?: unknown } | undefined;
+    /** Deletes an integer key range, or every row, first. */
+    clear?: { column: string; from?: unknown; to?: unknown } | "all rows";
     fill: (append: (rows: Row[]) => Promise<void>) => Promise<void>;
   }): Promise<number> {
     const { target, record } = args;
     const load = async (conn: DuckDBConnection) => {
       await conn.run("BEGIN TRANSACTION");
       try {
-        if ("clear" in args) {
+        const { clear } = args;
+        if (clear) {
           const conditions: string[] = [];
           const bound = (value: unknown) => BigInt(String(value)); // integers only: pasted as validated literals
-          if (args.clear?.from !== undefined) conditions.push(`${quoteIdent(args.clear.column)} >= ${bound(args.clear.from)}`);
-          if (args.clear?.to !== undefined) conditions.push(`${quoteIdent(args.clear.column)} < ${bound(args.clear.to)}`);
+          if (clear !== "all rows" && clear.from !== undefined) conditions.push(`${quoteIdent(clear.column)} >= ${bound(clear.from)}`);
+          if (clear !== "all rows" && clear.to !== undefined) conditions.push(`${quoteIdent(clear.column)} < ${bound(clear.to)}`);
           await conn.run(`DELETE FROM ${qualified(target.schema, target.table)}${conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : ""}`);
         }
         let appended = 0;
